@@ -1,0 +1,38 @@
+"""Instants: aware datetimes to integer microseconds since the epoch, and back.
+
+The library stores and compares times as integers (exact, cheap, hash-order
+free); callers pass aware :class:`~datetime.datetime` values.  A naive datetime is
+refused, since a payment time without a zone is ambiguous.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+__all__ = ["EPOCH", "format_instant", "to_instant"]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def to_instant(when: datetime) -> int:
+    """Microseconds since 1970-01-01T00:00:00Z of an aware datetime.
+
+    Raises:
+        ValueError: ``when`` is not a datetime or has no time zone.
+    """
+    if not isinstance(when, datetime):
+        raise ValueError(f"{when!r} is not a datetime")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"{when.isoformat()} has no time zone")
+    return (when - EPOCH) // _MICROSECOND
+
+
+def format_instant(instant: int) -> str:
+    """ISO 8601 text in UTC, e.g. ``2026-01-01T00:00:00Z`` (microseconds if any)."""
+    moment = EPOCH + timedelta(microseconds=instant)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}"
+    return text + "Z"
