@@ -6,9 +6,11 @@ engine can index without dictionary look-ups by name, once per plan object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
+from ._time import to_instant
 from .money import EXACT_CONTEXT, Rounding, decimal_places
 from .plan import DifferentialRule, Level, LevelRule, Plan, PointsLevel, PointsRule
 
@@ -59,6 +61,13 @@ class CompiledPlan:
     """Everything the engine needs from a plan, by number rather than by name."""
 
     plan: Plan
+    plan_id: str
+    plan_version: int
+    currency: str
+    rounding_name: str
+    effective_from: int  # microseconds since the epoch
+    zero: Decimal  # zero with the quantum's exponent
+    include_shipping: bool
     places: int
     quantum: Decimal
     rounding: Rounding
@@ -79,6 +88,9 @@ class CompiledPlan:
     invite_points_rules: tuple[CompiledRule, ...]
     cap_order_ratio: Decimal
     cap_beneficiary_ratio: Decimal | None
+    # Slots per chain pattern (roles and statuses along the chain), filled by the
+    # engine up to SLOT_CACHE_MAX entries; a pure function's memo, never a result.
+    slot_cache: dict[tuple[int | bool, ...], Any] = field(default_factory=dict)
 
 
 def compiled(plan: Plan) -> CompiledPlan:
@@ -112,6 +124,13 @@ def _compile(plan: Plan) -> CompiledPlan:
     performance = plan.performance_role
     return CompiledPlan(
         plan=plan,
+        plan_id=plan.id,
+        plan_version=plan.version,
+        currency=plan.currency,
+        rounding_name=plan.rounding.value,
+        effective_from=to_instant(plan.effective_from),
+        zero=EXACT_CONTEXT.multiply(Decimal(0), plan.quantum),
+        include_shipping=plan.base.include_shipping,
         places=places,
         quantum=plan.quantum,
         rounding=plan.rounding,

@@ -17,12 +17,11 @@ line (or each rule's lines on an item together), each cap, and each points award
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, NamedTuple
 
-from ._compiled import MONEY, CompiledLevel, CompiledPlan, CompiledRule, compiled
+from ._compiled import MONEY, CompiledPlan, CompiledRule, compiled
 from ._time import format_instant, to_instant
 from .errors import (
     InternalInvariantError,
@@ -31,7 +30,7 @@ from .errors import (
     UnknownParticipantError,
 )
 from .graph import ReferralGraph, RoleChange
-from .limits import DEPTH_MAX
+from .limits import DEPTH_MAX, SLOT_CACHE_MAX
 from .money import EXACT_CONTEXT, allocate, format_decimal
 from .orders import Order
 from .plan import Plan, PlanSet
@@ -41,6 +40,7 @@ __all__ = ["Evaluation", "ItemBase", "PayoutLine", "evaluate"]
 POINTS_UNIT = "points"
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
+_ZERO_POINTS = Decimal(0)
 
 
 class PayoutLine(NamedTuple):
@@ -125,7 +125,7 @@ class Evaluation(NamedTuple):
     Attributes:
         order_id: the order.
         buyer: who paid.
-        paid_at: the payment instant, ISO 8601 in UTC.
+        paid_at: the payment time, as the order gave it (JSON: ISO 8601 in UTC).
         plan_id: the plan.
         plan_version: the version in force at ``paid_at``.
         currency: the plan's currency.
@@ -145,7 +145,7 @@ class Evaluation(NamedTuple):
 
     order_id: str
     buyer: str
-    paid_at: str
+    paid_at: datetime
     plan_id: str
     plan_version: int
     currency: str
@@ -173,50 +173,31 @@ class Evaluation(NamedTuple):
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-class _Draft:
-    """A payout line being computed; becomes a PayoutLine at the end."""
-
-    __slots__ = (
-        "amount_q",
-        "capped_from_q",
-        "distance",
-        "exact_q",
-        "fixed_q",
-        "item",
-        "lower_rate",
-        "rate",
-        "rule",
-        "rule_level",
-    )
-
-    def __init__(
-        self,
-        rule: CompiledRule,
-        item: int,
-        distance: int,
-        rule_level: int,
-        exact_q: Decimal,
-        rate: Decimal | None,
-        fixed_q: Decimal | None,
-        lower_rate: Decimal | None = None,
-    ) -> None:
-        self.rule = rule
-        self.item = item
-        self.distance = distance
-        self.rule_level = rule_level
-        self.exact_q = exact_q
-        self.rate = rate
-        self.fixed_q = fixed_q
-        self.lower_rate = lower_rate
-        self.amount_q = 0
-        self.capped_from_q: int | None = None
-
-
 class _Chain(NamedTuple):
     numbers: list[int]  # graph numbers, buyer first
     ids: list[str]
     roles: list[int]  # plan role numbers
     active: list[bool]
+
+
+class _Slot(NamedTuple):
+    """Who takes one level of a rule for a given chain of roles and statuses,
+    with the parts of the explanation that depend only on that."""
+
+    rule_id: str
+    rule_level: int
+    distance: int
+    value: Decimal  # rate, fixed quanta per unit, or points per currency unit
+    fixed: bool
+    value_text: str  # "10%", "the difference 15% - 10% = 5%", "80.00 CNY per unit"
+    role_text: str
+    level_text: str  # "level 1", or "level 2 after skipping ineligible uplines"
+    below_text: str  # "", "1 level below them", "2 levels below them"
+
+
+# A draft line is a small list, mutated by rounding and caps before the line is
+# built: [slot, item index, exact amount in quanta, amount in quanta, amount before cap].
+_SLOT, _ITEM, _EXACT, _AMOUNT, _CAPPED = range(5)
 
 
 def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evaluation:
@@ -254,40 +235,63 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
     [('guide-1', '12.00')]
     """
     instant = to_instant(order.paid_at)
-    plan = _plan_at(plans, instant, order.order_id)
-    c = compiled(plan)
-    if order.currency != plan.currency:
+    c = _plan_at(plans, instant, order.order_id)
+    if order.currency != c.currency:
         raise OrderError(
             "order-currency-mismatch",
-            f"{order.currency} is not the plan's currency {plan.currency}",
+            f"{order.currency} is not the plan's currency {c.currency}",
             path="currency",
             event_id=order.order_id,
         )
     chain = _chain(c, graph, order, instant)
     items, bases_q = _item_bases(c, order)
-    drafts: list[_Draft] = []
+    slots = _slots(c, chain)
+    money: list[list[Any]] = []
     pool_q = 0
-    for rule in c.money_rules:
+    for rule, rule_slots in zip(c.money_rules, slots, strict=False):
         if rule.kind == "differential":
-            pool_q += _differential(c, rule, chain, order, bases_q, drafts)
+            pool_q += _differential(c, rule, rule_slots, order, bases_q, money)
         else:
-            pool_q += _levels(c, rule, chain, order, bases_q, drafts)
-    money = [draft for draft in drafts if draft.amount_q]
-    _apply_caps(c, money, sum(bases_q), chain)
-    points = _points(c, chain, order, bases_q)
+            pool_q += _levels(c, rule, rule_slots, order, bases_q, money)
+    money = [draft for draft in money if draft[_AMOUNT]]
+    base_q = sum(bases_q)
+    _apply_caps(c, money, base_q)
+    points = _points(c, slots[len(c.money_rules) :], order, bases_q)
+    paid_q = sum(draft[_AMOUNT] for draft in money)
+    lines = _lines(c, order, chain, items, money, c.currency)
+    lines += _lines(c, order, chain, items, points, POINTS_UNIT)
+    _check(c, order, lines, pool_q, paid_q, base_q)
     owner, store = _performance(c, graph, chain, instant)
-    return _finish(c, order, instant, chain, items, bases_q, pool_q, money, points, owner, store)
+    return Evaluation(
+        order.order_id,
+        order.buyer,
+        order.paid_at,
+        c.plan_id,
+        c.plan_version,
+        c.currency,
+        owner,
+        store,
+        _amount(c, base_q) if base_q else c.zero,
+        _amount(c, pool_q) if pool_q else c.zero,
+        _amount(c, paid_q) if paid_q else c.zero,
+        _amount(c, pool_q - paid_q) if pool_q != paid_q else c.zero,
+        Decimal(sum(draft[_AMOUNT] for draft in points)) if points else _ZERO_POINTS,
+        items,
+        tuple(lines),
+        _effects(c, order, chain, instant) if c.gift_packs else (),
+    )
 
 
-def _plan_at(plans: Plan | PlanSet, instant: int, order_id: str) -> Plan:
+def _plan_at(plans: Plan | PlanSet, instant: int, order_id: str) -> CompiledPlan:
     if isinstance(plans, PlanSet):
         try:
-            return plans.at_instant(instant)
+            return compiled(plans.at_instant(instant))
         except NoPlanInForceError as error:
             raise NoPlanInForceError(
                 error.code, str(error), path="paid_at", event_id=order_id
             ) from None
-    if to_instant(plans.effective_from) > instant:
+    c = compiled(plans)
+    if c.effective_from > instant:
         raise NoPlanInForceError(
             "order-no-plan-in-force",
             f"plan {plans.id!r} version {plans.version} starts at "
@@ -295,7 +299,7 @@ def _plan_at(plans: Plan | PlanSet, instant: int, order_id: str) -> Plan:
             path="paid_at",
             event_id=order_id,
         )
-    return plans
+    return c
 
 
 def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) -> _Chain:
@@ -315,110 +319,230 @@ def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) ->
             path="buyer",
             event_id=order.order_id,
         )
-    numbers = [buyer, *graph._ancestors(buyer, instant, c.plan.max_depth)]
+    numbers, graph_roles, active = graph._walk(buyer, instant, c.plan.max_depth)
+    role_names = graph._role_names
+    plan_roles = c.role_number
     roles = []
-    for number in numbers:
-        name = graph._role_names[graph._role_at(number, instant)]
-        role = c.role_number.get(name)
+    for position, graph_role in enumerate(graph_roles):
+        role = plan_roles.get(role_names[graph_role])
         if role is None:
             raise OrderError(
                 "order-unknown-role",
-                f"{graph._ids[number]!r} holds the role {name!r}, which plan "
-                f"{c.plan.id!r} version {c.plan.version} does not declare",
+                f"{graph._ids[numbers[position]]!r} holds the role {role_names[graph_role]!r}, "
+                f"which plan {c.plan.id!r} version {c.plan.version} does not declare",
                 path="buyer",
                 event_id=order.order_id,
             )
         roles.append(role)
-    return _Chain(
-        numbers=numbers,
-        ids=[graph._ids[number] for number in numbers],
-        roles=roles,
-        active=[graph._active_at(number, instant) for number in numbers],
-    )
+    ids = graph._ids
+    return _Chain(numbers, [ids[number] for number in numbers], roles, active)
 
 
 def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], list[int]]:
     """Each item's base in quanta: paid amount after discounts and its deductions."""
+    grosses: list[int] = []
     nets: list[int] = []
     for index, item in enumerate(order.items):
-        path = f"items[{index}]"
-        gross = _quanta(c, item.unit_price, f"{path}.unit_price", order) * item.quantity
-        discount = _quanta(c, item.discount, f"{path}.discount", order)
+        gross = _quanta(c, item.unit_price, order, "items", index, "unit_price") * item.quantity
+        discount = _quanta(c, item.discount, order, "items", index, "discount")
         if discount > gross:
             raise OrderError(
                 "order-discount-exceeds-price",
                 f"{item.discount} is more than the item's {_amount(c, gross)}",
-                path=f"{path}.discount",
+                path=f"items[{index}].discount",
                 event_id=order.order_id,
             )
+        grosses.append(gross)
         nets.append(gross - discount)
-    deducted = _quanta(c, order.coupons, "coupons", order) + _quanta(
-        c, order.vouchers, "vouchers", order
+    deducted = _quanta(c, order.coupons, order, "coupons") + _quanta(
+        c, order.vouchers, order, "vouchers"
     )
-    points_value = _quanta(c, order.points_redemption, "points_redemption", order)
-    if deducted + points_value > sum(nets):
+    points_value = _quanta(c, order.points_redemption, order, "points_redemption")
+    net_total = sum(nets)
+    if deducted + points_value > net_total:
         raise OrderError(
             "order-discount-exceeds-price",
             f"coupons, vouchers and points redemption ({_amount(c, deducted + points_value)}) "
-            f"exceed the items' {_amount(c, sum(nets))}",
+            f"exceed the items' {_amount(c, net_total)}",
             path="coupons",
             event_id=order.order_id,
         )
     if not c.plan.base.include_points_redemption:
         deducted += points_value
-    deductions = allocate(deducted, nets)
-    shipping_q = _quanta(c, order.shipping, "shipping", order)
-    shipping = allocate(shipping_q, nets) if c.plan.base.include_shipping else [0] * len(nets)
+    shipping_q = _quanta(c, order.shipping, order, "shipping")
+    count = len(nets)
+    deductions = allocate(deducted, nets) if deducted else [0] * count
+    shipping = allocate(shipping_q, nets) if shipping_q and c.include_shipping else [0] * count
     items, bases = [], []
+    zero = c.zero
     for index, item in enumerate(order.items):
         excluded = item.sku in c.exclude_skus or item.category in c.exclude_categories
         base = 0 if excluded else nets[index] - deductions[index] + shipping[index]
         bases.append(base)
-        gross = nets[index] + _quanta(c, item.discount, "", order)
         items.append(
             ItemBase(
                 item_id=item.item_id,
                 sku=item.sku,
                 category=item.category,
                 quantity=item.quantity,
-                gross=_amount(c, gross),
+                gross=_amount(c, grosses[index]),
                 discount=item.discount,
-                deductions=_amount(c, deductions[index]),
-                shipping=_amount(c, shipping[index]),
-                base=_amount(c, base),
+                deductions=_amount(c, deductions[index]) if deductions[index] else zero,
+                shipping=_amount(c, shipping[index]) if shipping[index] else zero,
+                base=_amount(c, base) if base else zero,
                 excluded=excluded,
             )
         )
     return tuple(items), bases
 
 
+def _slots(c: CompiledPlan, chain: _Chain) -> tuple[tuple[_Slot, ...], ...]:
+    """The slots of every money rule, then every purchase-points rule.
+
+    They depend only on the roles and statuses along the chain, which take few
+    distinct values, so a compiled plan keeps them (up to SLOT_CACHE_MAX).
+    """
+    key = (*chain.roles, -1, *chain.active)
+    found = c.slot_cache.get(key)
+    if found is None:
+        found = tuple(
+            _differential_slots(c, rule, chain)
+            if rule.kind == "differential"
+            else _level_slots(c, rule, chain)
+            for rule in (*c.money_rules, *c.purchase_points_rules)
+        )
+        if len(c.slot_cache) < SLOT_CACHE_MAX:
+            c.slot_cache[key] = found
+    return found
+
+
+def _level_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_Slot, ...]:
+    """Who takes each level of a level or points rule.
+
+    Retain: level L goes to the participant L levels up, if eligible.  Compress:
+    level 0 is the buyer alone; levels 1, 2, ... go to the 1st, 2nd, ... eligible
+    upline within max_depth, skipping the others.
+    """
+    earns = c.earns_money if rule.unit == MONEY else c.earns_points
+    eligible = [
+        active and earns[role] for role, active in zip(chain.roles, chain.active, strict=True)
+    ]
+    if c.compress:
+        uplines = [
+            distance
+            for distance in range(1, len(eligible))
+            if eligible[distance] and rule.earners[chain.roles[distance]]
+        ]
+        distances = [
+            (0 if eligible[0] else -1)
+            if level.level == 0
+            else (uplines[level.level - 1] if level.level <= len(uplines) else -1)
+            for level in rule.levels
+        ]
+    else:
+        distances = [
+            level.level if level.level < len(eligible) and eligible[level.level] else -1
+            for level in rule.levels
+        ]
+    slots = []
+    for level, distance in zip(rule.levels, distances, strict=True):
+        if distance < 0:
+            continue
+        role = chain.roles[distance]
+        value = level.values[role]
+        if value is None:
+            continue
+        if rule.unit != MONEY:
+            plural = "" if value == _ONE else "s"
+            text = f"{format_decimal(value)} point{plural} per {c.currency}"
+        elif level.fixed:
+            text = f"{format_decimal(_amount(c, int(value)))} {c.currency} per unit"
+        else:
+            text = _percent(value)
+        slots.append(_slot(c, rule, level.level, distance, role, value, level.fixed, text))
+    return tuple(slots)
+
+
+def _differential_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_Slot, ...]:
+    """Walking up, each eligible holder of a higher rate takes the difference.
+
+    Under retain, an ineligible holder of a higher rate still raises the rate
+    already counted, so the merchant keeps that share; under compress it passes
+    to the next eligible holder of a higher rate.
+    """
+    slots = []
+    highest = Decimal(0)
+    for distance in range(0 if rule.include_buyer else 1, len(chain.roles)):
+        role = chain.roles[distance]
+        rate = rule.rates[role]
+        if rate is None or rate <= highest:
+            continue
+        if chain.active[distance] and c.earns_money[role]:
+            difference = EXACT_CONTEXT.subtract(rate, highest)
+            text = f"the difference {_percent(rate)} - {_percent(highest)} = {_percent(difference)}"
+            slots.append(_slot(c, rule, distance, distance, role, difference, False, text))
+            highest = rate
+        elif not c.compress:
+            highest = rate
+        if highest >= rule.rate_max:
+            break
+    return tuple(slots)
+
+
+def _slot(
+    c: CompiledPlan,
+    rule: CompiledRule,
+    rule_level: int,
+    distance: int,
+    role: int,
+    value: Decimal,
+    fixed: bool,
+    value_text: str,
+) -> _Slot:
+    level_text = f"level {rule_level}"
+    if rule_level != distance:
+        level_text += " after skipping ineligible uplines"
+    below = "" if distance == 0 else ("1 level" if distance == 1 else f"{distance} levels")
+    return _Slot(
+        rule.rule_id,
+        rule_level,
+        distance,
+        value,
+        fixed,
+        value_text,
+        c.role_names[role],
+        level_text,
+        f"{below} below them" if below else "",
+    )
+
+
 def _levels(
     c: CompiledPlan,
     rule: CompiledRule,
-    chain: _Chain,
+    slots: tuple[_Slot, ...],
     order: Order,
     bases_q: list[int],
-    drafts: list[_Draft],
+    drafts: list[list[Any]],
 ) -> int:
-    """Add a level rule's drafts for every item it applies to; return its pool."""
-    assigned = _assign_levels(c, rule, chain)
+    """Add a level rule's drafts for every item it applies to; return its pool.
+
+    The pool is each level's largest value for the item: rounded level by level
+    (remainder "merchant"), or as one total (remainder "beneficiaries").
+    """
     pool_q = 0
+    multiply = EXACT_CONTEXT.multiply
     for index, item in enumerate(order.items):
         base_q = bases_q[index]
         if not base_q or not rule.applies_to(item.sku, item.category):
             continue
         quantity = Decimal(item.quantity)
-        group = []
-        for level, distance, value in assigned:
-            if level.fixed:
-                exact = EXACT_CONTEXT.multiply(value, quantity)
-                group.append(_Draft(rule, index, distance, level.level, exact, None, value))
-            else:
-                exact = EXACT_CONTEXT.multiply(Decimal(base_q), value)
-                group.append(_Draft(rule, index, distance, level.level, exact, value, None))
+        base = Decimal(base_q)
+        group: list[list[Any]] = [
+            [slot, index, multiply(slot.value, quantity if slot.fixed else base), 0, None]
+            for slot in slots
+        ]
         nominals = [
-            EXACT_CONTEXT.multiply(level.nominal, quantity if level.fixed else Decimal(base_q))
-            for level in rule.levels
+            multiply(level.nominal, quantity if level.fixed else base) for level in rule.levels
         ]
         if c.beneficiaries_share_remainder:
             pool_q += _round(c, sum(nominals, Decimal(0)))
@@ -426,161 +550,176 @@ def _levels(
         else:
             pool_q += sum(_round(c, nominal) for nominal in nominals)
             for draft in group:
-                draft.amount_q = _round(c, draft.exact_q)
+                draft[_AMOUNT] = _round(c, draft[_EXACT])
         drafts.extend(group)
     return pool_q
-
-
-def _assign_levels(
-    c: CompiledPlan, rule: CompiledRule, chain: _Chain
-) -> list[tuple[CompiledLevel, int, Decimal]]:
-    """Who takes each level of ``rule``: (level, distance from buyer, value)."""
-    money = rule.unit == MONEY
-    earns = c.earns_money if money else c.earns_points
-    length = len(chain.numbers)
-
-    def eligible(distance: int) -> bool:
-        return chain.active[distance] and earns[chain.roles[distance]]
-
-    assigned = []
-    if c.compress:
-        # Level 0 is the buyer alone; levels 1, 2, ... go to the 1st, 2nd, ...
-        # eligible upline within max_depth, skipping the others.
-        uplines = [
-            distance
-            for distance in range(1, length)
-            if eligible(distance) and rule.earners[chain.roles[distance]]
-        ]
-        for level in rule.levels:
-            if level.level == 0:
-                distance = 0 if eligible(0) else -1
-            elif level.level <= len(uplines):
-                distance = uplines[level.level - 1]
-            else:
-                continue
-            if distance >= 0:
-                value = level.values[chain.roles[distance]]
-                if value is not None:
-                    assigned.append((level, distance, value))
-        return assigned
-    for level in rule.levels:
-        distance = level.level
-        if distance < length and eligible(distance):
-            value = level.values[chain.roles[distance]]
-            if value is not None:
-                assigned.append((level, distance, value))
-    return assigned
 
 
 def _differential(
     c: CompiledPlan,
     rule: CompiledRule,
-    chain: _Chain,
+    slots: tuple[_Slot, ...],
     order: Order,
     bases_q: list[int],
-    drafts: list[_Draft],
+    drafts: list[list[Any]],
 ) -> int:
     """Add a role-differential rule's drafts; return its pool.
 
     The rule's lines on an item always share the rounded total of their exact
     amounts (largest remainder), since they split one slot of ``rate_max``.
     """
-    steps = []  # (distance, difference, rate below)
-    highest = Decimal(0)
-    for distance in range(0 if rule.include_buyer else 1, len(chain.numbers)):
-        role = chain.roles[distance]
-        rate = rule.rates[role]
-        if rate is None or rate <= highest:
-            continue
-        if chain.active[distance] and c.earns_money[role]:
-            steps.append((distance, EXACT_CONTEXT.subtract(rate, highest), highest))
-            highest = rate
-        elif not c.compress:
-            highest = rate  # retained: the merchant keeps this participant's share
-        if highest >= rule.rate_max:
-            break
     pool_q = 0
     for index, item in enumerate(order.items):
         base_q = bases_q[index]
         if not base_q or not rule.applies_to(item.sku, item.category):
             continue
         base = Decimal(base_q)
-        group = [
-            _Draft(
-                rule,
-                index,
-                distance,
-                distance,
-                EXACT_CONTEXT.multiply(base, difference),
-                difference,
-                None,
-                below,
-            )
-            for distance, difference, below in steps
-        ]
+        group = [[slot, index, EXACT_CONTEXT.multiply(base, slot.value), 0, None] for slot in slots]
         pool_q += _round(c, EXACT_CONTEXT.multiply(base, rule.rate_max))
         _share_rounded(c, group)
         drafts.extend(group)
     return pool_q
 
 
-def _share_rounded(c: CompiledPlan, group: Sequence[_Draft]) -> None:
+def _share_rounded(c: CompiledPlan, group: list[list[Any]]) -> None:
     """Give ``group`` the rounded total of its exact amounts, largest remainder first."""
     if not group:
         return
-    total = _round(c, sum((draft.exact_q for draft in group), Decimal(0)))
-    floors = [int(draft.exact_q.to_integral_value(ROUND_FLOOR, EXACT_CONTEXT)) for draft in group]
+    total = _round(c, sum((draft[_EXACT] for draft in group), Decimal(0)))
+    floors = [_floor(draft[_EXACT]) for draft in group]
     left_over = total - sum(floors)
     ranked = sorted(
         range(len(group)),
-        key=lambda position: (floors[position] - group[position].exact_q, position),
+        key=lambda position: (floors[position] - group[position][_EXACT], position),
     )
     for position in ranked[:left_over]:
         floors[position] += 1
     for draft, amount in zip(group, floors, strict=True):
-        draft.amount_q = amount
+        draft[_AMOUNT] = amount
 
 
-def _apply_caps(c: CompiledPlan, money: list[_Draft], base_q: int, chain: _Chain) -> None:
-    """Scale lines down to the per-beneficiary cap, then to the per-order cap."""
+def _apply_caps(c: CompiledPlan, money: list[list[Any]], base_q: int) -> None:
+    """Scale lines down to the per-beneficiary cap, then to the per-order cap.
+
+    Each cap is the base times the ratio, rounded down to the quantum.
+    """
+    if not money:
+        return
     if c.cap_beneficiary_ratio is not None:
         limit = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_beneficiary_ratio))
-        for distance in range(len(chain.numbers)):
-            own = [draft for draft in money if draft.distance == distance]
-            _scale_down(own, limit)
+        distances = sorted({draft[_SLOT].distance for draft in money})
+        for distance in distances:
+            _scale_down([draft for draft in money if draft[_SLOT].distance == distance], limit)
     limit = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
     _scale_down(money, limit)
 
 
-def _scale_down(drafts: list[_Draft], limit: int) -> None:
-    total = sum(draft.amount_q for draft in drafts)
-    if total <= limit:
+def _scale_down(drafts: list[list[Any]], limit: int) -> None:
+    """Scale ``drafts`` to total ``limit`` in proportion, largest remainder first."""
+    amounts = [draft[_AMOUNT] for draft in drafts]
+    if sum(amounts) <= limit:
         return
-    scaled = allocate(limit, [draft.amount_q for draft in drafts])
-    for draft, amount in zip(drafts, scaled, strict=True):
-        if amount != draft.amount_q:
-            if draft.capped_from_q is None:
-                draft.capped_from_q = draft.amount_q
-            draft.amount_q = amount
+    for draft, amount in zip(drafts, allocate(limit, amounts), strict=True):
+        if amount != draft[_AMOUNT]:
+            if draft[_CAPPED] is None:
+                draft[_CAPPED] = draft[_AMOUNT]
+            draft[_AMOUNT] = amount
 
 
-def _points(c: CompiledPlan, chain: _Chain, order: Order, bases_q: list[int]) -> list[_Draft]:
+def _points(
+    c: CompiledPlan, slots: tuple[tuple[_Slot, ...], ...], order: Order, bases_q: list[int]
+) -> list[list[Any]]:
     """Points on purchase: base in currency units times points per unit, floored."""
     found = []
-    for rule in c.purchase_points_rules:
-        assigned = _assign_levels(c, rule, chain)
+    for rule, rule_slots in zip(c.purchase_points_rules, slots, strict=True):
         for index, item in enumerate(order.items):
             base_q = bases_q[index]
             if not base_q or not rule.applies_to(item.sku, item.category):
                 continue
             base = EXACT_CONTEXT.multiply(Decimal(base_q), c.quantum)
-            for level, distance, per_unit in assigned:
-                exact = EXACT_CONTEXT.multiply(base, per_unit)
-                draft = _Draft(rule, index, distance, level.level, exact, per_unit, None)
-                draft.amount_q = _floor(exact)
-                if draft.amount_q:
-                    found.append(draft)
+            for slot in rule_slots:
+                exact = EXACT_CONTEXT.multiply(base, slot.value)
+                points = _floor(exact)
+                if points:
+                    found.append([slot, index, exact, points, None])
     return found
+
+
+def _lines(
+    c: CompiledPlan,
+    order: Order,
+    chain: _Chain,
+    items: tuple[ItemBase, ...],
+    drafts: list[list[Any]],
+    unit: str,
+) -> list[PayoutLine]:
+    """Turn drafts into lines, each with its one-sentence reason."""
+    lines = []
+    is_points = unit == POINTS_UNIT
+    currency = c.currency
+    rounding = "down" if is_points else c.rounding_name
+    ids = chain.ids
+    buyer = ids[0]
+    texts: dict[int, tuple[str, str]] = {}
+    for slot, index, exact_q, amount_q, capped_q in drafts:
+        item = items[index]
+        known = texts.get(index)
+        if known is None:
+            known = texts[index] = (format_decimal(item.base), f"of {item.sku} by {buyer}")
+        base_text, purchase = known
+        distance = slot.distance
+        beneficiary = ids[distance]
+        if is_points:
+            amount, exact, fixed = Decimal(amount_q), exact_q, None
+        else:
+            amount = _amount(c, amount_q)
+            exact = EXACT_CONTEXT.multiply(exact_q, c.quantum)
+            fixed = _amount(c, int(slot.value)) if slot.fixed else None
+        if fixed is None:
+            what = f"{slot.value_text} of the {base_text} {currency} paid"
+        else:
+            what = f"{slot.value_text} x {item.quantity}"
+        whose = (
+            f"the purchase {purchase}, {slot.below_text}"
+            if distance
+            else f"their own purchase of {item.sku}"
+        )
+        reason = (
+            f"{beneficiary} earns {format_decimal(amount)} {unit}: {what} for {whose}, "
+            f"as {slot.role_text} (rule {slot.rule_id}, {slot.level_text})."
+        )
+        capped_from = None
+        if capped_q is not None:
+            capped_from = _amount(c, capped_q)
+            reason += f" Scaled down from {format_decimal(capped_from)} by the plan's cap."
+        lines.append(
+            PayoutLine(
+                order.order_id,
+                item.item_id,
+                beneficiary,
+                distance,
+                slot.role_text,
+                unit,
+                amount,
+                slot.rule_id,
+                slot.rule_level,
+                item.base,
+                None if slot.fixed else slot.value,
+                fixed,
+                exact,
+                rounding,
+                capped_from,
+                tuple(ids[: distance + 1]),
+                c.plan_id,
+                c.plan_version,
+                reason,
+            )
+        )
+    return lines
+
+
+def _percent(rate: Decimal) -> str:
+    return f"{EXACT_CONTEXT.multiply(rate, _HUNDRED).normalize(EXACT_CONTEXT):f}%"
 
 
 def _performance(
@@ -606,133 +745,6 @@ def _performance(
 def _store(graph: ReferralGraph, number: int, instant: int) -> str | None:
     store = graph._store_at(number, instant)
     return None if store < 0 else graph._store_names[store]
-
-
-def _finish(
-    c: CompiledPlan,
-    order: Order,
-    instant: int,
-    chain: _Chain,
-    items: tuple[ItemBase, ...],
-    bases_q: list[int],
-    pool_q: int,
-    money: list[_Draft],
-    points: list[_Draft],
-    owner: str | None,
-    store: str | None,
-) -> Evaluation:
-    plan = c.plan
-    lines = [
-        _line(c, order, chain, items, draft, plan.currency) for draft in money if draft.amount_q
-    ]
-    lines += [_line(c, order, chain, items, draft, POINTS_UNIT) for draft in points]
-    paid_q = sum(draft.amount_q for draft in money)
-    base_q = sum(bases_q)
-    _check(c, order, chain, lines, pool_q, paid_q, base_q)
-    effects = _effects(c, order, chain, instant)
-    return Evaluation(
-        order_id=order.order_id,
-        buyer=order.buyer,
-        paid_at=format_instant(instant),
-        plan_id=plan.id,
-        plan_version=plan.version,
-        currency=plan.currency,
-        performance_owner=owner,
-        store=store,
-        base=_amount(c, base_q),
-        pool=_amount(c, pool_q),
-        paid=_amount(c, paid_q),
-        merchant_kept=_amount(c, pool_q - paid_q),
-        points=Decimal(sum(draft.amount_q for draft in points)),
-        items=items,
-        lines=tuple(lines),
-        effects=effects,
-    )
-
-
-def _line(
-    c: CompiledPlan,
-    order: Order,
-    chain: _Chain,
-    items: tuple[ItemBase, ...],
-    draft: _Draft,
-    unit: str,
-) -> PayoutLine:
-    item = items[draft.item]
-    points = unit == POINTS_UNIT
-    if points:
-        amount, exact = Decimal(draft.amount_q), draft.exact_q
-        fixed = None
-    else:
-        amount = _amount(c, draft.amount_q)
-        exact = EXACT_CONTEXT.multiply(draft.exact_q, c.quantum)
-        fixed = None if draft.fixed_q is None else EXACT_CONTEXT.multiply(draft.fixed_q, c.quantum)
-    distance = draft.distance
-    role = c.role_names[chain.roles[distance]]
-    line = PayoutLine(
-        order_id=order.order_id,
-        item_id=item.item_id,
-        beneficiary=chain.ids[distance],
-        level=distance,
-        role=role,
-        unit=unit,
-        amount=amount,
-        rule_id=draft.rule.rule_id,
-        rule_level=draft.rule_level,
-        base=item.base,
-        rate=draft.rate,
-        fixed_amount=fixed,
-        exact=exact,
-        rounding="down" if points else c.rounding.value,
-        capped_from=None if draft.capped_from_q is None else _amount(c, draft.capped_from_q),
-        path=tuple(chain.ids[: distance + 1]),
-        plan_id=c.plan.id,
-        plan_version=c.plan.version,
-        reason="",
-    )
-    return line._replace(reason=_reason(c, line, item, draft, chain.ids[0]))
-
-
-def _reason(c: CompiledPlan, line: PayoutLine, item: ItemBase, draft: _Draft, buyer: str) -> str:
-    unit = "points" if line.unit == POINTS_UNIT else line.unit
-    if line.level == 0:
-        whose = f"their own purchase of {item.sku}"
-    else:
-        below = "1 level" if line.level == 1 else f"{line.level} levels"
-        whose = f"the purchase of {item.sku} by {buyer}, {below} below them"
-    if line.fixed_amount is not None:
-        what = f"{format_decimal(line.fixed_amount)} {unit} per unit x {item.quantity}"
-    elif draft.lower_rate is not None:
-        assert line.rate is not None
-        what = (
-            f"the difference {_percent(draft.lower_rate + line.rate)} - "
-            f"{_percent(draft.lower_rate)} = {_percent(line.rate)} of the "
-            f"{format_decimal(item.base)} {c.plan.currency} paid"
-        )
-    elif line.unit == POINTS_UNIT:
-        assert line.rate is not None
-        per_unit = format_decimal(line.rate)
-        what = (
-            f"{per_unit} point{'' if line.rate == _ONE else 's'} per {c.plan.currency} of the "
-            f"{format_decimal(item.base)} {c.plan.currency} paid"
-        )
-    else:
-        assert line.rate is not None
-        what = f"{_percent(line.rate)} of the {format_decimal(item.base)} {c.plan.currency} paid"
-    level = f"level {line.rule_level}"
-    if line.rule_level != line.level:
-        level += " after skipping ineligible uplines"
-    text = (
-        f"{line.beneficiary} earns {format_decimal(line.amount)} {unit}: {what} for {whose}, "
-        f"as {line.role} (rule {line.rule_id}, {level})."
-    )
-    if line.capped_from is not None:
-        text += f" Scaled down from {format_decimal(line.capped_from)} by the plan's cap."
-    return text
-
-
-def _percent(rate: Decimal) -> str:
-    return f"{EXACT_CONTEXT.multiply(rate, _HUNDRED).normalize(EXACT_CONTEXT):f}%"
 
 
 def _effects(c: CompiledPlan, order: Order, chain: _Chain, instant: int) -> tuple[RoleChange, ...]:
@@ -767,38 +779,45 @@ def _effects(c: CompiledPlan, order: Order, chain: _Chain, instant: int) -> tupl
 def _check(
     c: CompiledPlan,
     order: Order,
-    chain: _Chain,
     lines: list[PayoutLine],
     pool_q: int,
     paid_q: int,
     base_q: int,
 ) -> None:
-    """Conservation, depth, path and cap, checked on every evaluation."""
+    """Conservation, depth and cap, checked on every evaluation (not by assert)."""
     problem = ""
     cap_q = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
     if paid_q > pool_q:
         problem = f"paid {paid_q} quanta from a pool of {pool_q}"
     elif paid_q > cap_q:
         problem = f"paid {paid_q} quanta above the cap of {cap_q}"
+    max_depth = c.plan.max_depth
     for line in lines:
-        if line.level > c.plan.max_depth or line.path != tuple(chain.ids[: line.level + 1]):
-            problem = f"line for {line.beneficiary} breaks depth or path"
-        elif line.amount < 0:
-            problem = f"negative line for {line.beneficiary}"
+        if line.level > max_depth:
+            problem = f"line for {line.beneficiary} at level {line.level} beyond max_depth"
+        elif line.amount <= 0:
+            problem = f"line for {line.beneficiary} of {line.amount} is not positive"
     if problem:
         raise InternalInvariantError(problem, event_id=order.order_id)
 
 
-def _quanta(c: CompiledPlan, amount: Decimal, path: str, order: Order) -> int:
+def _quanta(
+    c: CompiledPlan, amount: Decimal, order: Order, field: str, index: int = -1, part: str = ""
+) -> int:
+    """``amount`` in whole quanta; refuses an amount finer than the quantum."""
+    if not amount:
+        return 0
     scaled = amount.scaleb(c.places, EXACT_CONTEXT)
-    if scaled != scaled.to_integral_value(context=EXACT_CONTEXT):
+    whole = int(scaled)
+    if whole != scaled:
+        path = field if index < 0 else f"{field}[{index}].{part}"
         raise OrderError(
             "order-not-quantized",
             f"{amount} is finer than the plan's quantum {c.quantum}",
             path=path,
             event_id=order.order_id,
         )
-    return int(scaled)
+    return whole
 
 
 def _amount(c: CompiledPlan, quanta: int) -> Decimal:
@@ -817,7 +836,7 @@ def _plain(value: object) -> object:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return format_instant(to_instant(value))
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, tuple) and hasattr(value, "_asdict"):

@@ -514,6 +514,35 @@ class ReferralGraph:
             return self._store_first[number]
         return _value_at(history, instant, self._store_first[number])
 
+    def _walk(
+        self, number: int, instant: int, count: int
+    ) -> tuple[list[int], list[int], list[bool]]:
+        """The participant and up to ``count`` uplines at ``instant``, nearest first,
+        with their role numbers and statuses.  The engine's hot path: O(count)."""
+        upline_changes = self._upline_changes
+        role_changes = self._role_changes
+        status_changes = self._status_changes
+        numbers = [number]
+        roles = []
+        active = []
+        for step in range(count + 1):
+            history = role_changes.get(number)
+            roles.append(
+                self._role_first[number] if history is None else _value_at(history, instant, 0)
+            )
+            statuses = status_changes.get(number)
+            active.append(True if statuses is None else _value_at(statuses, instant, True))
+            if step == count:
+                break
+            uplines = upline_changes.get(number)
+            number = (
+                self._upline_first[number] if uplines is None else _value_at(uplines, instant, -1)
+            )
+            if number == _NONE:
+                break
+            numbers.append(number)
+        return numbers, roles, active
+
     def _ancestors(self, number: int, instant: int, count: int) -> list[int]:
         found = []
         for _ in range(count):

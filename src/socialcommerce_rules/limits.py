@@ -26,6 +26,7 @@ __all__ = [
     "ROLES_MAX",
     "RULES_MAX",
     "SCOPE_ENTRIES_MAX",
+    "SLOT_CACHE_MAX",
 ]
 
 # Levels above the buyer that may ever receive anything.  Social-commerce plans keep
@@ -78,3 +79,8 @@ IDENTIFIER_LENGTH_MAX: Final = 128
 # Characters in one numeric literal in a file or string; refuses 4300-digit
 # integers and "1e999999"-style spellings before they are converted.
 NUMBER_LITERAL_LENGTH_MAX: Final = 40
+
+# Chain patterns (roles and statuses from the buyer up to max_depth) whose level
+# assignment a compiled plan remembers.  Three roles and three levels give a few
+# hundred patterns; the bound keeps memory flat for plans with many roles.
+SLOT_CACHE_MAX: Final = 65_536
