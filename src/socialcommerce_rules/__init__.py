@@ -10,7 +10,7 @@ quantum, with a one-sentence reason for every line.
 'guide'
 """
 
-from .engine import Evaluation, ItemBase, PayoutLine, evaluate
+from .engine import Evaluation, InviteAward, ItemBase, PayoutLine, evaluate, evaluate_invite
 from .errors import (
     ERROR_CODES,
     GraphError,
@@ -32,6 +32,7 @@ __all__ = [
     "Evaluation",
     "GraphError",
     "InternalInvariantError",
+    "InviteAward",
     "ItemBase",
     "LimitError",
     "NoPlanInForceError",
@@ -48,6 +49,7 @@ __all__ = [
     "SocialCommerceError",
     "UnknownParticipantError",
     "evaluate",
+    "evaluate_invite",
     "load_plan",
     "plan_json_schema",
 ]

@@ -17,12 +17,12 @@ line (or each rule's lines on an item together), each cap, and each points award
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, NamedTuple
 
 from ._compiled import MONEY, CompiledPlan, CompiledRule, compiled
-from ._time import format_instant, to_instant
+from ._time import EPOCH, format_instant, to_instant
 from .errors import (
     InternalInvariantError,
     NoPlanInForceError,
@@ -35,7 +35,7 @@ from .money import EXACT_CONTEXT, allocate, format_decimal
 from .orders import Order
 from .plan import Plan, PlanSet
 
-__all__ = ["Evaluation", "ItemBase", "PayoutLine", "evaluate"]
+__all__ = ["Evaluation", "InviteAward", "ItemBase", "PayoutLine", "evaluate", "evaluate_invite"]
 
 POINTS_UNIT = "points"
 _ONE = Decimal(1)
@@ -47,8 +47,8 @@ class PayoutLine(NamedTuple):
     """One amount one beneficiary earns from one order item under one rule.
 
     Attributes:
-        order_id: the order.
-        item_id: the order item the amount comes from.
+        order_id: the order, or None for an invite award.
+        item_id: the order item the amount comes from, or None for an invite award.
         beneficiary: who earns it.
         level: how many levels above the buyer the beneficiary stands (0 = buyer).
         role: the beneficiary's role at payment time.
@@ -69,8 +69,8 @@ class PayoutLine(NamedTuple):
         reason: one sentence a support agent can read to the beneficiary.
     """
 
-    order_id: str
-    item_id: str
+    order_id: str | None
+    item_id: str | None
     beneficiary: str
     level: int
     role: str
@@ -133,7 +133,9 @@ class Evaluation(NamedTuple):
             holder of the plan's performance role at or above the buyer), or None.
         store: the performance owner's store at ``paid_at``, or None.
         base: the order's commission base, the sum of the items' bases.
-        pool: the money the plan sets aside for this order's rules, rounded.
+        pool: the most the plan could pay on this order: for each rule, item and
+            level the largest amount any role could earn there, rounded as the lines
+            are, and never more than the order cap.
         paid: the money paid in lines (the sum of money line amounts).
         merchant_kept: ``pool - paid``: levels nobody could take, rate differences,
             rounding and caps.
@@ -171,6 +173,33 @@ class Evaluation(NamedTuple):
         import json
 
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+class InviteAward(NamedTuple):
+    """Points awarded because a participant joined (拉新赚积分).
+
+    Attributes:
+        participant: the newcomer.
+        joined_at: when they joined (JSON: ISO 8601 in UTC).
+        plan_id: the plan.
+        plan_version: the version in force at ``joined_at``.
+        points: the points awarded in lines.
+        lines: one line per beneficiary and rule, in rule then level order; their
+            ``order_id`` and ``item_id`` are None and ``base`` is zero.
+    """
+
+    participant: str
+    joined_at: datetime
+    plan_id: str
+    plan_version: int
+    points: Decimal
+    lines: tuple[PayoutLine, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data with amounts as decimal strings, ready for JSON."""
+        result = _plain(self._asdict())
+        assert isinstance(result, dict)
+        return result
 
 
 class _Chain(NamedTuple):
@@ -253,9 +282,11 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
             pool_q += _differential(c, rule, rule_slots, order, bases_q, money)
         else:
             pool_q += _levels(c, rule, rule_slots, order, bases_q, money)
-    money = [draft for draft in money if draft[_AMOUNT]]
     base_q = sum(bases_q)
-    _apply_caps(c, money, base_q)
+    cap_q = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
+    pool_q = min(pool_q, cap_q)
+    _apply_caps(c, money, base_q, cap_q)
+    money = [draft for draft in money if draft[_AMOUNT]]
     points = _points(c, slots[len(c.money_rules) :], order, bases_q)
     paid_q = sum(draft[_AMOUNT] for draft in money)
     lines = _lines(c, order, chain, items, money, c.currency)
@@ -279,6 +310,79 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
         items,
         tuple(lines),
         _effects(c, order, chain, instant) if c.gift_packs else (),
+    )
+
+
+def evaluate_invite(plans: Plan | PlanSet, graph: ReferralGraph, participant: str) -> InviteAward:
+    """The points a plan's invite rules award because ``participant`` joined.
+
+    Level 0 is the newcomer, level 1 their inviter, and so on, with roles and
+    statuses as they stood at the join.  Each level's points are whole numbers.
+
+    Raises:
+        UnknownParticipantError: the participant is not in the graph.
+        NoPlanInForceError: no plan version was in force at the join.
+        OrderError: someone on the chain holds a role the plan does not declare.
+
+    >>> from socialcommerce_rules import load_plan, ReferralGraph
+    >>> from datetime import datetime, timezone
+    >>> graph = ReferralGraph()
+    >>> t = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    >>> graph.join("guide-1", at=t, role="guide", store="store-1")
+    >>> graph.join("member-1", at=t, role="member", inviter="guide-1")
+    >>> award = evaluate_invite(load_plan("examples/article_scheme.toml"), graph, "member-1")
+    >>> [(line.beneficiary, line.amount) for line in award.lines]
+    [('guide-1', Decimal('50'))]
+    """
+    number = graph._index.get(participant)
+    if number is None:
+        raise UnknownParticipantError(
+            "graph-unknown-participant",
+            f"{participant!r} is not a participant of the graph",
+            path="participant",
+            event_id=participant,
+        )
+    instant = graph._joined[number]
+    joined_at = EPOCH + timedelta(microseconds=instant)
+    c = _plan_at(plans, instant, participant)
+    chain = _walk_chain(c, graph, number, instant, participant)
+    lines = []
+    for rule in c.invite_points_rules:
+        for slot in _level_slots(c, rule, chain):
+            amount = slot.value
+            below = f"{participant}, {slot.below_text}" if slot.distance else "themselves"
+            lines.append(
+                PayoutLine(
+                    None,
+                    None,
+                    chain.ids[slot.distance],
+                    slot.distance,
+                    slot.role_text,
+                    POINTS_UNIT,
+                    amount,
+                    slot.rule_id,
+                    slot.rule_level,
+                    _ZERO_POINTS,
+                    None,
+                    amount,
+                    amount,
+                    "down",
+                    None,
+                    tuple(chain.ids[: slot.distance + 1]),
+                    c.plan_id,
+                    c.plan_version,
+                    f"{chain.ids[slot.distance]} earns {format_decimal(amount)} points for "
+                    f"inviting {below}, as {slot.role_text} "
+                    f"(rule {slot.rule_id}, {slot.level_text}).",
+                )
+            )
+    return InviteAward(
+        participant,
+        joined_at,
+        c.plan_id,
+        c.plan_version,
+        sum((line.amount for line in lines), _ZERO_POINTS),
+        tuple(line for line in lines if line.amount),
     )
 
 
@@ -319,7 +423,14 @@ def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) ->
             path="buyer",
             event_id=order.order_id,
         )
-    numbers, graph_roles, active = graph._walk(buyer, instant, c.plan.max_depth)
+    return _walk_chain(c, graph, buyer, instant, order.order_id)
+
+
+def _walk_chain(
+    c: CompiledPlan, graph: ReferralGraph, start: int, instant: int, event_id: str
+) -> _Chain:
+    """The participant and up to max_depth uplines, with plan roles and statuses."""
+    numbers, graph_roles, active = graph._walk(start, instant, c.plan.max_depth)
     role_names = graph._role_names
     plan_roles = c.role_number
     roles = []
@@ -330,8 +441,8 @@ def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) ->
                 "order-unknown-role",
                 f"{graph._ids[numbers[position]]!r} holds the role {role_names[graph_role]!r}, "
                 f"which plan {c.plan.id!r} version {c.plan.version} does not declare",
-                path="buyer",
-                event_id=order.order_id,
+                path="buyer" if position == 0 else "upline",
+                event_id=event_id,
             )
         roles.append(role)
     ids = graph._ids
@@ -341,6 +452,7 @@ def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) ->
 def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], list[int]]:
     """Each item's base in quanta: paid amount after discounts and its deductions."""
     grosses: list[int] = []
+    discounts: list[int] = []
     nets: list[int] = []
     for index, item in enumerate(order.items):
         gross = _quanta(c, item.unit_price, order, "items", index, "unit_price") * item.quantity
@@ -353,6 +465,7 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
                 event_id=order.order_id,
             )
         grosses.append(gross)
+        discounts.append(discount)
         nets.append(gross - discount)
     deducted = _quanta(c, order.coupons, order, "coupons") + _quanta(
         c, order.vouchers, order, "vouchers"
@@ -386,7 +499,7 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
                 category=item.category,
                 quantity=item.quantity,
                 gross=_amount(c, grosses[index]),
-                discount=item.discount,
+                discount=_amount(c, discounts[index]) if discounts[index] else zero,
                 deductions=_amount(c, deductions[index]) if deductions[index] else zero,
                 shipping=_amount(c, shipping[index]) if shipping[index] else zero,
                 base=_amount(c, base) if base else zero,
@@ -598,8 +711,8 @@ def _share_rounded(c: CompiledPlan, group: list[list[Any]]) -> None:
         draft[_AMOUNT] = amount
 
 
-def _apply_caps(c: CompiledPlan, money: list[list[Any]], base_q: int) -> None:
-    """Scale lines down to the per-beneficiary cap, then to the per-order cap.
+def _apply_caps(c: CompiledPlan, money: list[list[Any]], base_q: int, cap_q: int) -> None:
+    """Scale lines down to the per-beneficiary cap, then to the per-order cap ``cap_q``.
 
     Each cap is the base times the ratio, rounded down to the quantum.
     """
@@ -610,8 +723,7 @@ def _apply_caps(c: CompiledPlan, money: list[list[Any]], base_q: int) -> None:
         distances = sorted({draft[_SLOT].distance for draft in money})
         for distance in distances:
             _scale_down([draft for draft in money if draft[_SLOT].distance == distance], limit)
-    limit = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
-    _scale_down(money, limit)
+    _scale_down(money, cap_q)
 
 
 def _scale_down(drafts: list[list[Any]], limit: int) -> None:
@@ -657,24 +769,28 @@ def _lines(
     lines = []
     is_points = unit == POINTS_UNIT
     currency = c.currency
+    quantum = c.quantum
+    multiply = EXACT_CONTEXT.multiply
     rounding = "down" if is_points else c.rounding_name
     ids = chain.ids
     buyer = ids[0]
+    order_id = order.order_id
+    paths = [tuple(ids[: distance + 1]) for distance in range(len(ids))]
     texts: dict[int, tuple[str, str]] = {}
     for slot, index, exact_q, amount_q, capped_q in drafts:
         item = items[index]
         known = texts.get(index)
         if known is None:
-            known = texts[index] = (format_decimal(item.base), f"of {item.sku} by {buyer}")
+            known = texts[index] = (f"{item.base:f}", f"of {item.sku} by {buyer}")
         base_text, purchase = known
         distance = slot.distance
         beneficiary = ids[distance]
         if is_points:
             amount, exact, fixed = Decimal(amount_q), exact_q, None
         else:
-            amount = _amount(c, amount_q)
-            exact = EXACT_CONTEXT.multiply(exact_q, c.quantum)
-            fixed = _amount(c, int(slot.value)) if slot.fixed else None
+            amount = multiply(Decimal(amount_q), quantum)
+            exact = multiply(exact_q, quantum)
+            fixed = multiply(slot.value, quantum) if slot.fixed else None
         if fixed is None:
             what = f"{slot.value_text} of the {base_text} {currency} paid"
         else:
@@ -685,16 +801,16 @@ def _lines(
             else f"their own purchase of {item.sku}"
         )
         reason = (
-            f"{beneficiary} earns {format_decimal(amount)} {unit}: {what} for {whose}, "
+            f"{beneficiary} earns {amount:f} {unit}: {what} for {whose}, "
             f"as {slot.role_text} (rule {slot.rule_id}, {slot.level_text})."
         )
         capped_from = None
         if capped_q is not None:
-            capped_from = _amount(c, capped_q)
-            reason += f" Scaled down from {format_decimal(capped_from)} by the plan's cap."
+            capped_from = multiply(Decimal(capped_q), quantum)
+            reason += f" Scaled down from {capped_from:f} by the plan's cap."
         lines.append(
             PayoutLine(
-                order.order_id,
+                order_id,
                 item.item_id,
                 beneficiary,
                 distance,
@@ -709,7 +825,7 @@ def _lines(
                 exact,
                 rounding,
                 capped_from,
-                tuple(ids[: distance + 1]),
+                paths[distance],
                 c.plan_id,
                 c.plan_version,
                 reason,
@@ -758,10 +874,6 @@ def _effects(c: CompiledPlan, order: Order, chain: _Chain, instant: int) -> tupl
             best, best_sku = role, item.sku
     if best == current:
         return ()
-    from datetime import timedelta
-
-    from ._time import EPOCH
-
     effective = EPOCH + timedelta(microseconds=instant + 1)
     return (
         RoleChange(
