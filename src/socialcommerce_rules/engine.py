@@ -138,7 +138,8 @@ class Evaluation(NamedTuple):
             are, and never more than the order cap.
         paid: the money paid in lines (the sum of money line amounts).
         merchant_kept: ``pool - paid``: levels nobody could take, rate differences,
-            rounding and caps.
+            rounding, and per-beneficiary caps (what the order cap cuts is not in the
+            pool; the scaled lines show it as ``capped_from``).
         points: the points awarded in lines.
         items: how each item's base was derived.
         lines: the payout lines, by rule, then item, then level.
