@@ -1,10 +1,11 @@
 """Safe readers for TOML and JSON text: exact numbers, no duplicates, bounded size.
 
 Turns file text into plain Python data for validation.  Float literals are kept
-as :class:`~socialcommerce_rules.money.FloatLiteral` text so that validation can
-refuse them by path; NaN and Infinity spellings, integers longer than
-``NUMBER_LITERAL_LENGTH_MAX`` and duplicate keys are refused here; size and
-nesting are checked before and after parsing.
+as :class:`~socialcommerce_rules.money.FloatLiteral` text, and NaN, Infinity and
+over-long integers as :class:`~socialcommerce_rules.money.RefusedNumber` text, so
+that validation refuses them by path.  Duplicate keys are refused with their path.
+Nesting is checked after parsing, and a parser's recursion limit is reported as
+the nesting limit.
 """
 
 from __future__ import annotations
@@ -16,56 +17,62 @@ from typing import Any
 
 from .errors import LimitError, SocialCommerceError
 from .limits import NUMBER_LITERAL_LENGTH_MAX
-from .money import FloatLiteral
+from .money import FloatLiteral, RefusedNumber
 
 __all__ = ["ParseErrorFactory", "check_nesting", "parse_json_text", "parse_toml_text"]
 
 # Makes the caller's error from a failure kind ("syntax", "number-invalid",
-# "duplicate-key") and a message, so plans and orders keep their own codes.
-ParseErrorFactory = Callable[[str, str], SocialCommerceError]
+# "duplicate-key"), a message and a path, so plans and orders keep their codes.
+ParseErrorFactory = Callable[[str, str, str], SocialCommerceError]
+
+_NOT_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf"})
 
 
-class _RefusedLiteralError(ValueError):
-    def __init__(self, code: str, message: str) -> None:
-        self.code = code
-        super().__init__(message)
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object in which some key appeared more than once."""
+
+    duplicates: list[str]
 
 
-def _json_constant(text: str) -> object:
-    raise _RefusedLiteralError("number-invalid", f"{text} is not a number an amount can take")
+def _json_constant(text: str) -> RefusedNumber:
+    return RefusedNumber(text)
 
 
-def _json_int(text: str) -> int:
+def _json_int(text: str) -> int | RefusedNumber:
     if len(text) > NUMBER_LITERAL_LENGTH_MAX:
-        raise _RefusedLiteralError(
-            "number-invalid",
-            f"an integer of {len(text)} digits is longer than {NUMBER_LITERAL_LENGTH_MAX}",
-        )
+        return RefusedNumber(f"an integer of {len(text)} digits")
     return int(text)
 
 
-def _float_literal(text: str) -> FloatLiteral:
+def _float_literal(text: str) -> FloatLiteral | RefusedNumber:
+    if text.lower() in _NOT_FINITE:
+        return RefusedNumber(text)
     if len(text) > NUMBER_LITERAL_LENGTH_MAX:
-        text = text[:NUMBER_LITERAL_LENGTH_MAX] + "..."
+        return RefusedNumber(f"a number of {len(text)} characters")
     return FloatLiteral(text)
 
 
-def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
+    duplicates = []
     for key, value in pairs:
         if key in result:
-            raise _RefusedLiteralError("duplicate-key", f"the key {key!r} appears twice")
+            duplicates.append(key)
         result[key] = value
-    return result
+    if not duplicates:
+        return result
+    marked = _DuplicateKeys(result)
+    marked.duplicates = duplicates
+    return marked
 
 
 def parse_json_text(
     text: str, *, nesting_max: int, limit_code: str, error: ParseErrorFactory
 ) -> Any:
-    """Parse JSON text, keeping float literals as text and refusing NaN/Infinity.
+    """Parse JSON text, keeping float literals as text and marking refused numbers.
 
     Raises:
-        PlanError: for syntax errors, duplicate keys and refused literals.
+        the error ``error`` makes: for syntax errors and duplicate keys.
         LimitError: (code ``limit_code``) when the document nests deeper than
             ``nesting_max``.
     """
@@ -75,7 +82,7 @@ def parse_json_text(
             parse_float=_float_literal,
             parse_int=_json_int,
             parse_constant=_json_constant,
-            object_pairs_hook=_pairs_without_duplicates,
+            object_pairs_hook=_pairs,
         ),
         nesting_max=nesting_max,
         limit_code=limit_code,
@@ -87,12 +94,12 @@ def parse_json_text(
 def parse_toml_text(
     text: str, *, nesting_max: int, limit_code: str, error: ParseErrorFactory
 ) -> Any:
-    """Parse TOML text, keeping float literals (including nan and inf) as text.
+    """Parse TOML text, keeping float literals as text and marking nan and inf.
 
     TOML itself forbids duplicate keys, so tomllib reports them as syntax errors.
 
     Raises:
-        PlanError: for syntax errors.
+        the error ``error`` makes: for syntax errors and over-long integers.
         LimitError: (code ``limit_code``) when the document nests too deep.
     """
     return _parse(
@@ -116,26 +123,38 @@ def _parse(
         data = parse()
     except RecursionError:
         raise LimitError(limit_code, f"the document nests deeper than {nesting_max}") from None
-    except _RefusedLiteralError as refused:
-        raise error(refused.code, str(refused)) from None
     except ValueError as invalid:
-        # json.JSONDecodeError and tomllib.TOMLDecodeError are both ValueErrors.
-        raise error("syntax", f"not valid {syntax_what}: {invalid}") from None
-    check_nesting(data, nesting_max=nesting_max, limit_code=limit_code)
+        # json.JSONDecodeError and tomllib.TOMLDecodeError are both ValueErrors; so is
+        # Python's refusal to convert an integer of more than 4300 digits.
+        if "Exceeds the limit" in str(invalid):
+            raise error("number-invalid", "an integer with too many digits", "") from None
+        raise error("syntax", f"not valid {syntax_what}: {invalid}", "") from None
+    check_nesting(data, nesting_max=nesting_max, limit_code=limit_code, error=error)
     return data
 
 
-def check_nesting(data: Any, *, nesting_max: int, limit_code: str) -> None:
-    """Refuse ``data`` if its lists and tables nest deeper than ``nesting_max``."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
+def check_nesting(
+    data: Any, *, nesting_max: int, limit_code: str, error: ParseErrorFactory | None = None
+) -> None:
+    """Refuse ``data`` if it nests deeper than ``nesting_max``, or holds duplicate keys."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
-        value, depth = stack.pop()
+        value, depth, path = stack.pop()
         if isinstance(value, dict):
-            children: Any = value.values()
+            if isinstance(value, _DuplicateKeys) and error is not None:
+                key = value.duplicates[0]
+                raise error(
+                    "duplicate-key",
+                    f"the key {key!r} appears more than once",
+                    f"{path}.{key}" if path else key,
+                )
+            children: list[tuple[Any, str]] = [
+                (child, f"{path}.{key}" if path else str(key)) for key, child in value.items()
+            ]
         elif isinstance(value, list):
-            children = value
+            children = [(child, f"{path}[{index}]") for index, child in enumerate(value)]
         else:
             continue
         if depth > nesting_max:
             raise LimitError(limit_code, f"the document nests deeper than {nesting_max}")
-        stack.extend((child, depth + 1) for child in children)
+        stack.extend((child, depth + 1, child_path) for child, child_path in children)

@@ -83,6 +83,7 @@ ERROR_CODES: Final[dict[str, str]] = {
     # Bugs.
     "internal-invariant": "An internal invariant broke; this is a bug in the library.",
 }
+"""Every error code the library raises, with its meaning; see docs/errors.md."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ import networkx as nx
 
 from ._time import format_instant, to_instant
 from .errors import GraphError, UnknownParticipantError
-from .limits import IDENTIFIER_LENGTH_MAX
+from .limits import DEPTH_MAX, IDENTIFIER_LENGTH_MAX
 
 __all__ = ["ReferralGraph", "RoleChange"]
 
@@ -245,13 +245,23 @@ class ReferralGraph:
         self._require_joined(number, instant, "guide")
         self._require_joined(target, instant, "successor")
         if target == number:
-            raise GraphError("graph-self-binding", f"{guide!r} cannot succeed themselves")
+            raise GraphError(
+                "graph-self-binding", f"{guide!r} cannot succeed themselves", path="successor"
+            )
         self._check_no_cycle(number, target)
         moved = sorted(
             child
             for child in self._children.get(number, ())
             if self._joined[child] <= instant and self._upline_at(child, instant) == number
         )
+        for child in moved:
+            history = self._upline_changes.get(child)
+            if history is not None and history[-1][0] == instant:
+                raise GraphError(
+                    "graph-conflicting-change",
+                    f"{self._ids[child]!r} already changed upline at {format_instant(instant)}",
+                    path="at",
+                )
         for child in moved:
             self._set_upline(child, instant, target)
         # A departed guide may not earn and is no longer in a store; these histories
@@ -287,10 +297,23 @@ class ReferralGraph:
         All changes are checked before any is recorded.
         """
         pending = list(changes)
+        seen: set[tuple[int, int]] = set()
         for change in pending:
             number = self._require(change.participant, "participant")
-            self._require_joined(number, _instant(change.effective_at), "participant")
+            instant = _instant(change.effective_at)
+            self._require_joined(number, instant, "participant")
             self._role_number(change.role)
+            history = self._role_changes.get(number, ())
+            if (number, instant) in seen or any(
+                when == instant and position > 0 for position, (when, _) in enumerate(history)
+            ):
+                raise GraphError(
+                    "graph-conflicting-change",
+                    f"{change.participant!r} already has a role change at "
+                    f"{format_instant(instant)}",
+                    path="effective_at",
+                )
+            seen.add((number, instant))
         for change in pending:
             self.change_role(change.participant, change.role, at=change.effective_at)
 
@@ -341,7 +364,7 @@ class ReferralGraph:
         return None if store == _NONE else self._store_names[store]
 
     def ancestors(self, participant: str, *, at: datetime, max_depth: int) -> tuple[str, ...]:
-        """Uplines at ``at``, nearest first, at most ``max_depth`` of them."""
+        """Uplines at ``at``, nearest first, at most ``max_depth`` (and DEPTH_MAX) of them."""
         number = self._require(participant, "participant")
         instant = _instant(at)
         self._require_joined(number, instant, "participant")
@@ -522,6 +545,7 @@ class ReferralGraph:
         upline_changes = self._upline_changes
         role_changes = self._role_changes
         status_changes = self._status_changes
+        count = min(count, DEPTH_MAX)
         numbers = [number]
         roles = []
         active = []
@@ -545,7 +569,7 @@ class ReferralGraph:
 
     def _ancestors(self, number: int, instant: int, count: int) -> list[int]:
         found = []
-        for _ in range(count):
+        for _ in range(min(count, DEPTH_MAX)):
             number = self._upline_at(number, instant)
             if number == _NONE:
                 break

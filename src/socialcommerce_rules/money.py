@@ -37,9 +37,11 @@ __all__ = [
     "ZERO",
     "DecimalInputError",
     "FloatLiteral",
+    "RefusedNumber",
     "Rounding",
     "allocate",
     "decimal_places",
+    "describe",
     "format_decimal",
     "parse_decimal",
     "round_to",
@@ -107,6 +109,15 @@ class DecimalInputError(ValueError):
         super().__init__(message)
 
 
+class RefusedNumber(str):
+    """The text of a number a file may not hold (NaN, Infinity, a 4300-digit integer).
+
+    The file loaders keep it as text so that validation refuses it by path.
+    """
+
+    __slots__ = ()
+
+
 class FloatLiteral(str):
     """The text of a float literal read from a TOML or JSON file, kept unconverted.
 
@@ -122,10 +133,12 @@ def parse_decimal(value: object) -> Decimal:
 
     Accepts a finite :class:`~decimal.Decimal`, an ``int`` (not ``bool``) or a
     string of ASCII digits with an optional sign and fraction (``"-12.50"``).
-    The magnitude must not exceed ``AMOUNT_MAX``.
+    The magnitude must not exceed ``AMOUNT_MAX``, and the exponent must stay
+    within ``NUMBER_LITERAL_LENGTH_MAX`` places.
 
     Raises:
-        DecimalInputError: with ``kind="float"`` for a float or float literal, and
+        DecimalInputError: with ``kind="float"`` for a float or float literal,
+            ``kind="range"`` for a number above ``AMOUNT_MAX``, and
             ``kind="invalid"`` for everything else that is refused.
 
     >>> parse_decimal("12.50")
@@ -139,39 +152,69 @@ def parse_decimal(value: object) -> Decimal:
         raise DecimalInputError(
             "float", f'{value} is a float literal; write it as a decimal string such as "{value}"'
         )
+    if isinstance(value, RefusedNumber):
+        raise DecimalInputError("invalid", f"{value} is not a number an amount can take")
     if isinstance(value, float):
         raise DecimalInputError(
             "float", f'{value!r} is a float; write it as a decimal string such as "{value!r}"'
         )
     if isinstance(value, bool):
         raise DecimalInputError("invalid", f"{value!r} is a boolean, not an amount")
+    if isinstance(value, int):
+        # Compare before any str(): Python refuses to print ints of 4300+ digits.
+        if not -AMOUNT_MAX <= value <= AMOUNT_MAX:
+            raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
+        return Decimal(value)
     if isinstance(value, Decimal):
         result = value
         if not result.is_finite():
             raise DecimalInputError("invalid", f"{value} is not a finite number")
-    elif isinstance(value, int):
-        if not -AMOUNT_MAX <= value <= AMOUNT_MAX:
-            raise DecimalInputError("invalid", f"{_shorten(str(value))} exceeds {AMOUNT_MAX}")
-        return Decimal(value)
     elif isinstance(value, str):
         if len(value) > NUMBER_LITERAL_LENGTH_MAX:
             raise DecimalInputError(
                 "invalid",
-                f"{_shorten(value)!r} is longer than {NUMBER_LITERAL_LENGTH_MAX} characters",
+                f"{describe(value)} is longer than {NUMBER_LITERAL_LENGTH_MAX} characters",
             )
         if not _DECIMAL_TEXT.fullmatch(value):
             raise DecimalInputError("invalid", f'{value!r} is not a decimal number such as "12.50"')
         result = Decimal(value)
     else:
         raise DecimalInputError(
-            "invalid", f"{type(value).__name__} {_shorten(repr(value))} is not a decimal amount"
+            "invalid", f"{type(value).__name__} {describe(value)} is not a decimal amount"
         )
-    # adjusted() reads the exponent without arithmetic, so 1e999999 is refused cheaply.
-    if result and (result.adjusted() > AMOUNT_MAX.adjusted() or abs(result) > AMOUNT_MAX):
-        raise DecimalInputError("invalid", f"{_shorten(str(value))} exceeds {AMOUNT_MAX}")
-    if result and result.adjusted() < -NUMBER_LITERAL_LENGTH_MAX:
-        raise DecimalInputError("invalid", f"{_shorten(str(value))} is too small to be an amount")
+    # The exponent is read without arithmetic, so 1E+999999 and 0E-999999 are
+    # refused before anything is computed or printed from them.
+    exponent = result.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if exponent < -NUMBER_LITERAL_LENGTH_MAX or exponent > AMOUNT_MAX.adjusted():
+        if result and result.adjusted() > AMOUNT_MAX.adjusted():
+            raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
+        raise DecimalInputError("invalid", f"{describe(value)} has an exponent out of range")
+    if abs(result) > AMOUNT_MAX:
+        raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
     return result
+
+
+def describe(value: object) -> str:
+    """A short, safe rendering of any input value for an error message.
+
+    Never fails (an int of 5000 digits cannot be printed by Python) and never
+    returns more than about 40 characters.
+
+    >>> describe(10 ** 5000)
+    'an integer of 5001 digits'
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = len(str(value)) if value.bit_length() < 13_000 else None
+        if digits is None:
+            # 10 ** 4300 has 14285 bits; estimate the digit count without printing.
+            digits = value.bit_length() * 30103 // 100000 + 1
+        return f"an integer of {digits} digits"
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"a {type(value).__name__}"
+    return text if len(text) <= 40 else f"{text[:32]}... ({len(text)} characters)"
 
 
 def decimal_places(value: Decimal) -> int:
@@ -231,7 +274,3 @@ def format_decimal(value: Decimal) -> str:
     '100'
     """
     return f"{value:f}"
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= 24 else f"{text[:20]}...({len(text)} characters)"

@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from ._parse import parse_json_text
 from .errors import LimitError, OrderError
 from .limits import IDENTIFIER_LENGTH_MAX, ORDER_ITEMS_MAX, PLAN_NESTING_MAX, QUANTITY_MAX
-from .money import DecimalInputError, parse_decimal
+from .money import DecimalInputError, describe, parse_decimal
 
 __all__ = ["Order", "OrderItem"]
 
@@ -47,13 +47,13 @@ def _money(value: object) -> Decimal:
 def _quantity(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError(
-            "order-invalid", "{value} is not a whole number of units", {"value": repr(value)}
+            "order-invalid", "{value} is not a whole number of units", {"value": describe(value)}
         )
     if not 1 <= value <= QUANTITY_MAX:
         raise PydanticCustomError(
             "order-invalid",
             "{value} must be between 1 and QUANTITY_MAX = {limit}",
-            {"value": value, "limit": QUANTITY_MAX},
+            {"value": describe(value), "limit": QUANTITY_MAX},
         )
     return value
 
@@ -135,7 +135,8 @@ class Order(BaseModel):
         """Validate an order given as plain data.
 
         Raises:
-            OrderError: naming the first offending field; ``.problems`` has all.
+            OrderError: naming the first offending field; the message counts the
+                others.
         """
         try:
             return cls.model_validate(data)
@@ -154,17 +155,19 @@ class Order(BaseModel):
             text,
             nesting_max=PLAN_NESTING_MAX,
             limit_code="limit-plan-nesting",
-            error=lambda kind, message: OrderError(
-                "order-number-invalid" if kind == "number-invalid" else "order-invalid", message
+            error=lambda kind, message, path: OrderError(
+                "order-number-invalid" if kind == "number-invalid" else "order-invalid",
+                message,
+                path=path,
             ),
         )
         return cls.from_mapping(data)
 
 
 def _order_error(error: ValidationError, data: Any) -> OrderError | LimitError:
-    from .plan._load import format_path
+    from .plan._load import _without_echoes, format_path
 
-    details = error.errors(include_url=False)
+    details = _without_echoes(error.errors(include_url=False))
     first = details[0]
     code = first["type"] if first["type"].startswith("order-") else "order-invalid"
     path = format_path(first["loc"])
@@ -173,8 +176,7 @@ def _order_error(error: ValidationError, data: Any) -> OrderError | LimitError:
     if code == "order-invalid" and first["type"] == "extra_forbidden":
         message = "is not a field of an order"
     elif code == "order-invalid" and "input" in first:
-        shown = repr(first["input"])
-        message = f"{shown[:40]}: {message}"
+        message = f"{describe(first['input'])}: {message}"
     if len(details) > 1:
         message += f" (and {len(details) - 1} more problems)"
     return OrderError(

@@ -20,11 +20,11 @@ __all__ = ["Amount", "Label", "Name", "PointsAmount", "Rate"]
 _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
-def _decimal_or_error(value: object) -> Decimal:
+def _decimal_or_error(value: object, range_code: str) -> Decimal:
     try:
         return parse_decimal(value)
     except DecimalInputError as error:
-        code = "plan-float" if error.kind == "float" else "plan-number-invalid"
+        code = {"float": "plan-float", "range": range_code}.get(error.kind, "plan-number-invalid")
         raise PydanticCustomError(code, str(error)) from None
 
 
@@ -38,7 +38,7 @@ def _check_places(value: Decimal) -> None:
 
 
 def _rate(value: object) -> Decimal:
-    result = _decimal_or_error(value)
+    result = _decimal_or_error(value, "plan-rate-out-of-range")
     if not Decimal(0) <= result <= Decimal(1):
         raise PydanticCustomError(
             "plan-rate-out-of-range", "{value} must be between 0 and 1", {"value": str(result)}
@@ -48,7 +48,7 @@ def _rate(value: object) -> Decimal:
 
 
 def _amount(value: object) -> Decimal:
-    result = _decimal_or_error(value)
+    result = _decimal_or_error(value, "plan-amount-out-of-range")
     if result < 0:
         raise PydanticCustomError(
             "plan-amount-out-of-range", "{value} must not be negative", {"value": str(result)}

@@ -9,17 +9,20 @@ parsing it.
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from .._parse import check_nesting, parse_json_text, parse_toml_text
 from .._time import to_instant
 from ..errors import LimitError, NoPlanInForceError, PlanError, Problem
 from ..limits import PLAN_BYTES_MAX, PLAN_NESTING_MAX, PLAN_VERSIONS_MAX
+from ..money import describe
 from ._models import Plan
 
 __all__ = ["PlanSet", "load_plan", "plan_from_data", "plan_from_text", "plan_json_schema"]
@@ -31,6 +34,7 @@ _PYDANTIC_CODES = {
     "extra_forbidden": "plan-unknown-key",
     "missing": "plan-missing-key",
     "too_long": "plan-limit",
+    "string_too_long": "plan-limit",
 }
 
 
@@ -55,8 +59,8 @@ def plan_from_text(text: str, file_format: Literal["toml", "json"]) -> Plan:
     return plan_from_data(data)
 
 
-def _parse_error(kind: str, message: str) -> PlanError:
-    return PlanError([Problem(f"plan-{kind}", "", message)])
+def _parse_error(kind: str, message: str, path: str) -> PlanError:
+    return PlanError([Problem(f"plan-{kind}", path, message)])
 
 
 def plan_from_data(data: Any) -> Plan:
@@ -70,7 +74,47 @@ def plan_from_data(data: Any) -> Plan:
     try:
         return Plan.model_validate(data)
     except ValidationError as error:
-        raise PlanError(problems_from_validation(error)) from None
+        problems = problems_from_validation(error)
+        raise PlanError(problems + _whole_plan_problems_besides(data, error, problems)) from None
+
+
+def _whole_plan_problems_besides(
+    data: Any, error: ValidationError, found: list[Problem]
+) -> list[Problem]:
+    """The whole-plan problems that field problems kept pydantic from looking for.
+
+    Best effort: drop each offending key from its table and validate again; if
+    that leaves only whole-plan problems, report those not already at a path
+    found.  When a field cannot simply be dropped (a required one), report none.
+    """
+    if not isinstance(data, dict):
+        return []
+    repaired = copy.deepcopy(data)
+    for detail in error.errors(include_url=False):
+        location = list(detail["loc"])
+        if len(location) > 2 and location[0] == "rules" and location[2] in _RULE_KINDS:
+            del location[2]
+        parent: Any = repaired
+        for part in location[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                parent = None
+                break
+        if isinstance(parent, dict) and location and location[-1] in parent:
+            del parent[location[-1]]
+    try:
+        Plan.model_validate(repaired)
+    except ValidationError as second:
+        details = second.errors(include_url=False)
+        if len(details) == 1 and details[0]["type"] == "plan-semantic":
+            seen = {problem.path for problem in found}
+            return [
+                problem
+                for problem in (details[0].get("ctx") or {})["problems"]
+                if problem.path not in seen
+            ]
+    return []
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -124,8 +168,9 @@ def plan_json_schema() -> dict[str, Any]:
 
 def problems_from_validation(error: ValidationError) -> list[Problem]:
     """Turn a pydantic error into problems with stable codes and dotted paths."""
+    details = _without_echoes(error.errors(include_url=False))
     problems: list[Problem] = []
-    for detail in error.errors(include_url=False):
+    for detail in details:
         context = detail.get("ctx") or {}
         if detail["type"] == "plan-semantic":
             problems.extend(context["problems"])
@@ -143,32 +188,42 @@ def problems_from_validation(error: ValidationError) -> list[Problem]:
     return problems
 
 
+def _without_echoes(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop a list's "too short" error when it is only the echo of a refused element."""
+    locations = [tuple(detail["loc"]) for detail in details]
+    return [
+        detail
+        for detail, location in zip(details, locations, strict=True)
+        if detail["type"] != "too_short"
+        or not any(
+            len(other) > len(location) and other[: len(location)] == location for other in locations
+        )
+    ]
+
+
 def format_path(location: Sequence[int | str]) -> str:
     """``('rules', 2, 'level', 'levels', 1)`` -> ``rules[2].levels[1]``.
 
-    The rule kind that pydantic inserts after a rule's index is dropped.
+    The rule kind that pydantic inserts right after ``rules[i]`` is dropped.
     """
     text = ""
-    previous: int | str | None = None
-    for part in location:
+    for position, part in enumerate(location):
         if isinstance(part, int):
             text += f"[{part}]"
         elif (
-            previous is not None
-            and isinstance(previous, int)
+            position == 2
+            and location[0] == "rules"
+            and isinstance(location[1], int)
             and part in _RULE_KINDS
-            and (text.startswith("rules["))
         ):
-            pass
+            continue
         else:
             text += f".{part}" if text else str(part)
-        previous = part
     return text
 
 
 def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:36] + "...'"
+    return describe(value)
 
 
 class PlanSet:

@@ -31,7 +31,7 @@ from ..limits import (
     RULES_MAX,
     SCOPE_ENTRIES_MAX,
 )
-from ..money import Rounding, decimal_places
+from ..money import EXACT_CONTEXT, Rounding, decimal_places
 from ._fields import Amount, Label, Name, PointsAmount, Rate
 
 __all__ = [
@@ -48,9 +48,8 @@ __all__ = [
     "Rule",
 ]
 
-# Above this many (SKU, category) combinations the rate-sum check falls back to
-# adding every money rule together, which is stricter but never misses an overlap.
-_SCOPE_COMBINATIONS_MAX = 100_000
+# Stands for every SKU or category that no rule names (labels cannot hold NUL).
+_OTHER = "\x00other"
 
 
 class _Model(BaseModel):
@@ -203,6 +202,7 @@ class PointsRule(_Scoped):
 
 
 Rule = Annotated[LevelRule | DifferentialRule | PointsRule, Field(discriminator="kind")]
+"""One rule of a plan: a level, differential or points rule, told apart by ``kind``."""
 
 
 class GiftPack(_Model):
@@ -357,7 +357,7 @@ def _plan_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     problems += _role_problems(plan)
     roles = set(plan.role_names)
-    quantum_places = decimal_places(plan.quantum)
+    quantum_places = decimal_places(plan.quantum.normalize())
     if not _is_valid_quantum(plan.quantum):
         problems.append(
             Problem(
@@ -378,7 +378,7 @@ def _plan_problems(plan: Plan) -> list[Problem]:
         seen_skus.add(pack.sku)
         if pack.becomes not in roles:
             problems.append(_unknown_role(f"{path}.becomes", pack.becomes))
-        if pack.goods_value is not None and decimal_places(pack.goods_value) > quantum_places:
+        if pack.goods_value is not None and not _on_quantum(pack.goods_value, quantum_places):
             problems.append(_too_precise(f"{path}.goods_value", pack.goods_value, plan.quantum))
     seen_ids: set[str] = set()
     for index, rule in enumerate(plan.rules):
@@ -479,7 +479,7 @@ def _rule_problems(
             problems += [
                 _too_precise(f"{level_path}.amounts.{role}", value, plan.quantum)
                 for role, value in values.items()
-                if decimal_places(value) > quantum_places
+                if not _on_quantum(value, quantum_places)
             ]
         problems += [
             _unknown_role(f"{level_path}.{kind}.{role}", role)
@@ -490,8 +490,15 @@ def _rule_problems(
 
 
 def _rate_sum_problems(plan: Plan) -> list[Problem]:
-    """Refuse money rules that could together pay more than an item's whole base."""
-    money_rules: list[tuple[_Scoped, Decimal]] = []
+    """Refuse money rules that could together pay more than an item's whole base.
+
+    An item is a (SKU, category) pair.  Only the SKUs and categories the rules
+    name, plus one stand-in for all others, can differ in which rules apply, and
+    items whose SKU and category pass the same rules' tests are alike; so each
+    distinct pair of "rules this SKU passes" and "rules this category passes" is
+    summed once.
+    """
+    money_rules: list[tuple[LevelRule | DifferentialRule, Decimal]] = []
     for rule in plan.rules:
         if isinstance(rule, DifferentialRule):
             money_rules.append((rule, max(rule.rates.values())))
@@ -505,25 +512,30 @@ def _rate_sum_problems(plan: Plan) -> list[Problem]:
                 Decimal(0),
             )
             money_rules.append((rule, total))
-    skus = sorted({sku for rule, _ in money_rules for sku in (*rule.skus, *rule.exclude_skus)})
-    categories = sorted(
-        {c for rule, _ in money_rules for c in (*rule.categories, *rule.exclude_categories)}
+    if not money_rules:
+        return []
+    sku_masks = _pass_masks(
+        [(frozenset(rule.skus), frozenset(rule.exclude_skus)) for rule, _ in money_rules]
     )
-    # A label that no rule names stands for every item that no rule singles out.
-    skus.append("\x00other")
-    categories.append("\x00other")
-    if len(skus) * len(categories) > _SCOPE_COMBINATIONS_MAX:
-        worst = sum((rate for _, rate in money_rules), Decimal(0))
-        where = "some items"
-    else:
-        worst, where = Decimal(0), ""
-        for sku, category in itertools.product(skus, categories):
-            total = sum(
-                (rate for rule, rate in money_rules if rule.applies_to(sku, category)), Decimal(0)
-            )
+    category_masks = _pass_masks(
+        [
+            (frozenset(rule.categories), frozenset(rule.exclude_categories))
+            for rule, _ in money_rules
+        ]
+    )
+    worst, where = Decimal(0), ""
+    totals: dict[int, Decimal] = {}
+    for sku_mask, sku in sku_masks.items():
+        for category_mask, category in category_masks.items():
+            mask = sku_mask & category_mask
+            if mask not in totals:
+                totals[mask] = sum(
+                    (rate for bit, (_, rate) in enumerate(money_rules) if mask >> bit & 1),
+                    Decimal(0),
+                )
+            total = totals[mask]
             if total > worst:
-                worst = total
-                where = _describe_item(sku, category)
+                worst, where = total, _describe_item(sku, category)
     if worst > 1:
         return [
             Problem(
@@ -535,15 +547,38 @@ def _rate_sum_problems(plan: Plan) -> list[Problem]:
     return []
 
 
+def _pass_masks(tests: list[tuple[frozenset[str], frozenset[str]]]) -> dict[int, str]:
+    """For each distinct set of rules a label passes (as a bit mask), one such label.
+
+    A rule's test is (listed, excluded): a label passes if the list is empty or holds
+    it, and the exclusions do not.  Labels no rule names all pass alike.
+    """
+    named = sorted({label for listed, excluded in tests for label in (*listed, *excluded)})
+    masks: dict[int, str] = {}
+    for label in (*named, _OTHER):
+        mask = 0
+        for bit, (listed, excluded) in enumerate(tests):
+            if (not listed or label in listed) and label not in excluded:
+                mask |= 1 << bit
+        masks.setdefault(mask, label)
+    return masks
+
+
 def _describe_item(sku: str, category: str) -> str:
-    if sku.startswith("\x00") and category.startswith("\x00"):
+    if sku == _OTHER and category == _OTHER:
         return "any item"
     parts = []
-    if not sku.startswith("\x00"):
+    if sku != _OTHER:
         parts.append(f"SKU {sku!r}")
-    if not category.startswith("\x00"):
+    if category != _OTHER:
         parts.append(f"category {category!r}")
     return "items of " + " in ".join(parts)
+
+
+def _on_quantum(value: Decimal, places: int) -> bool:
+    """Whether ``value`` is a whole multiple of 10 ** -places, by value not by spelling."""
+    scaled = value.scaleb(places, EXACT_CONTEXT)
+    return scaled == scaled.to_integral_value(context=EXACT_CONTEXT)
 
 
 def _is_valid_quantum(quantum: Decimal) -> bool:
