@@ -111,7 +111,7 @@ def compiled(plan: Plan) -> CompiledPlan:
 def _compile(plan: Plan) -> CompiledPlan:
     role_names = plan.role_names
     role_number = {name: number for number, name in enumerate(role_names)}
-    places = decimal_places(plan.quantum.normalize())
+    places = decimal_places(plan.quantum.normalize(EXACT_CONTEXT))
     money: list[CompiledRule] = []
     purchase_points: list[CompiledRule] = []
     invite_points: list[CompiledRule] = []

@@ -31,7 +31,7 @@ from .errors import (
 )
 from .graph import ReferralGraph, RoleChange
 from .limits import DEPTH_MAX, SLOT_CACHE_MAX
-from .money import EXACT_CONTEXT, allocate, format_decimal
+from .money import EXACT_CONTEXT, allocate, exact_sum, format_decimal
 from .orders import Order
 from .plan import Plan, PlanSet
 
@@ -382,7 +382,7 @@ def evaluate_invite(plans: Plan | PlanSet, graph: ReferralGraph, participant: st
         joined_at,
         c.plan_id,
         c.plan_version,
-        sum((line.amount for line in lines), _ZERO_POINTS),
+        exact_sum(line.amount for line in lines),
         tuple(line for line in lines if line.amount),
     )
 
@@ -659,7 +659,7 @@ def _levels(
             multiply(level.nominal, quantity if level.fixed else base) for level in rule.levels
         ]
         if c.beneficiaries_share_remainder:
-            pool_q += _round(c, sum(nominals, Decimal(0)))
+            pool_q += _round(c, exact_sum(nominals))
             _share_rounded(c, group)
         else:
             pool_q += sum(_round(c, nominal) for nominal in nominals)
@@ -699,7 +699,7 @@ def _share_rounded(c: CompiledPlan, group: list[list[Any]]) -> None:
     """Give ``group`` the rounded total of its exact amounts, largest remainder first."""
     if not group:
         return
-    total = _round(c, sum((draft[_EXACT] for draft in group), Decimal(0)))
+    total = _round(c, exact_sum(draft[_EXACT] for draft in group))
     floors = [_floor(draft[_EXACT]) for draft in group]
     left_over = total - sum(floors)
     ranked = sorted(

@@ -256,7 +256,7 @@ class ReferralGraph:
         )
         for child in moved:
             history = self._upline_changes.get(child)
-            if history is not None and history[-1][0] == instant:
+            if history is not None and len(history) > 1 and history[-1][0] == instant:
                 raise GraphError(
                     "graph-conflicting-change",
                     f"{self._ids[child]!r} already changed upline at {format_instant(instant)}",
@@ -504,12 +504,16 @@ class ReferralGraph:
                 (self._joined[number], self._upline_first[number])
             ]
         if history[-1][0] == instant:
-            raise GraphError(
-                "graph-conflicting-change",
-                f"{self._ids[number]!r} already changed upline at {format_instant(instant)}",
-                path="at",
-            )
-        history.append((instant, upline))
+            if len(history) > 1:
+                raise GraphError(
+                    "graph-conflicting-change",
+                    f"{self._ids[number]!r} already changed upline at {format_instant(instant)}",
+                    path="at",
+                )
+            # A change at the very instant of the join replaces the join's binding.
+            history[-1] = (instant, upline)
+        else:
+            history.append((instant, upline))
         if upline != _NONE:
             self._children.setdefault(upline, set()).add(number)
 

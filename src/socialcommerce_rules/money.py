@@ -14,7 +14,7 @@ literals before converting anything.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import (
     ROUND_DOWN,
     ROUND_HALF_EVEN,
@@ -42,6 +42,7 @@ __all__ = [
     "allocate",
     "decimal_places",
     "describe",
+    "exact_sum",
     "format_decimal",
     "parse_decimal",
     "round_to",
@@ -190,7 +191,7 @@ def parse_decimal(value: object) -> Decimal:
         if result and result.adjusted() > AMOUNT_MAX.adjusted():
             raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
         raise DecimalInputError("invalid", f"{describe(value)} has an exponent out of range")
-    if abs(result) > AMOUNT_MAX:
+    if result.copy_abs() > AMOUNT_MAX:
         raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
     return result
 
@@ -265,6 +266,19 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     for _, position in sorted(remainders)[:left_over]:
         shares[position] += 1
     return shares
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of ``values`` in :data:`EXACT_CONTEXT` (``sum()`` would use the
+    thread's global context, which may round).
+
+    >>> exact_sum([Decimal("0.1"), Decimal("0.2")])
+    Decimal('0.3')
+    """
+    total = ZERO
+    for value in values:
+        total = EXACT_CONTEXT.add(total, value)
+    return total
 
 
 def format_decimal(value: Decimal) -> str:

@@ -31,7 +31,7 @@ from ..limits import (
     RULES_MAX,
     SCOPE_ENTRIES_MAX,
 )
-from ..money import EXACT_CONTEXT, Rounding, decimal_places
+from ..money import EXACT_CONTEXT, Rounding, decimal_places, exact_sum
 from ._fields import Amount, Label, Name, PointsAmount, Rate
 
 __all__ = [
@@ -357,7 +357,7 @@ def _plan_problems(plan: Plan) -> list[Problem]:
     problems: list[Problem] = []
     problems += _role_problems(plan)
     roles = set(plan.role_names)
-    quantum_places = decimal_places(plan.quantum.normalize())
+    quantum_places = decimal_places(plan.quantum.normalize(EXACT_CONTEXT))
     if not _is_valid_quantum(plan.quantum):
         problems.append(
             Problem(
@@ -462,7 +462,7 @@ def _rule_problems(
                         f"{value} must be a whole number of points per invite",
                     )
                     for role, value in values.items()
-                    if value != value.to_integral_value()
+                    if value != value.to_integral_value(context=EXACT_CONTEXT)
                 ]
         elif (level.rates is None) == (level.amounts is None):
             problems.append(
@@ -503,15 +503,8 @@ def _rate_sum_problems(plan: Plan) -> list[Problem]:
         if isinstance(rule, DifferentialRule):
             money_rules.append((rule, max(rule.rates.values())))
         elif isinstance(rule, LevelRule):
-            total = sum(
-                (
-                    max(level.rates.values(), default=Decimal(0))
-                    for level in rule.levels
-                    if level.rates
-                ),
-                Decimal(0),
-            )
-            money_rules.append((rule, total))
+            level_maxima = (max(level.rates.values()) for level in rule.levels if level.rates)
+            money_rules.append((rule, exact_sum(level_maxima)))
     if not money_rules:
         return []
     sku_masks = _pass_masks(
@@ -529,9 +522,8 @@ def _rate_sum_problems(plan: Plan) -> list[Problem]:
         for category_mask, category in category_masks.items():
             mask = sku_mask & category_mask
             if mask not in totals:
-                totals[mask] = sum(
-                    (rate for bit, (_, rate) in enumerate(money_rules) if mask >> bit & 1),
-                    Decimal(0),
+                totals[mask] = exact_sum(
+                    rate for bit, (_, rate) in enumerate(money_rules) if mask >> bit & 1
                 )
             total = totals[mask]
             if total > worst:
@@ -584,7 +576,7 @@ def _on_quantum(value: Decimal, places: int) -> bool:
 def _is_valid_quantum(quantum: Decimal) -> bool:
     return (
         quantum > 0
-        and quantum.normalize().as_tuple().digits == (1,)
+        and quantum.normalize(EXACT_CONTEXT).as_tuple().digits == (1,)
         and -6 <= quantum.adjusted() <= 0
     )
 
