@@ -13,6 +13,11 @@ broken internal invariant is a bug and raises :class:`InternalInvariantError`.
     │   └── UnknownParticipantError (LookupError)
     ├── OrderError           (ValueError)   an order cannot be evaluated as given
     │   └── NoPlanInForceError      (LookupError)
+    ├── EventError           (ValueError)   an event is refused; nothing changed
+    │   ├── EventConflictError      the same event id with different content
+    │   └── EventNotReadyError      a prerequisite has not arrived (retriable)
+    ├── StoreError           (RuntimeError) a store cannot be opened or written
+    │   └── StoreCorruptError       a stored ledger fails its invariants
     └── InternalInvariantError (RuntimeError) a bug: conservation, depth or cap broken
 
 Every error has a ``code`` from :data:`ERROR_CODES`; renaming a code is a breaking
@@ -27,6 +32,9 @@ from typing import Final
 
 __all__ = [
     "ERROR_CODES",
+    "EventConflictError",
+    "EventError",
+    "EventNotReadyError",
     "GraphError",
     "InternalInvariantError",
     "LimitError",
@@ -35,6 +43,8 @@ __all__ = [
     "PlanError",
     "Problem",
     "SocialCommerceError",
+    "StoreCorruptError",
+    "StoreError",
     "UnknownParticipantError",
 ]
 
@@ -80,6 +90,20 @@ ERROR_CODES: Final[dict[str, str]] = {
     "order-buyer-not-joined": "The buyer had not joined at the payment time.",
     "order-unknown-role": "A participant holds a role the plan does not declare.",
     "order-no-plan-in-force": "No plan version was in force at the payment time.",
+    # Events and the ledger.
+    "event-invalid": "An event field has the wrong type or form.",
+    "event-float": "An amount given as a float in an event.",
+    "event-number-invalid": "NaN, Infinity, a negative or an oversize amount in an event.",
+    "event-conflict": "An event id seen before, with different content.",
+    "event-not-ready": "An event whose prerequisite (such as the order's payment) is missing.",
+    "event-order-already-paid": "A second payment of an order under another event id.",
+    "event-order-closed": "An event for an order that is cancelled or fully refunded.",
+    "event-order-state": "An event the order's state does not allow (a second completion).",
+    "event-refund-exceeds-paid": "Refunds that would add up to more than was paid.",
+    "event-unknown-item": "A refund naming an item the order does not have.",
+    "limit-batch": "A batch with more than EVENTS_PER_BATCH_MAX events.",
+    "store-corrupt": "A stored ledger that fails its invariants on open.",
+    "store-unavailable": "A store file that cannot be opened or written.",
     # Bugs.
     "internal-invariant": "An internal invariant broke; this is a bug in the library.",
 }
@@ -170,6 +194,28 @@ class OrderError(SocialCommerceError, ValueError):
 
 class NoPlanInForceError(OrderError, LookupError):
     """No version of the plan was in force at the order's payment time."""
+
+
+class EventError(SocialCommerceError, ValueError):
+    """An event is refused; nothing recorded changed."""
+
+
+class EventConflictError(EventError):
+    """An event id seen before, with different content; ``path`` names the first
+    differing field."""
+
+
+class EventNotReadyError(EventError):
+    """An event whose prerequisite has not been applied yet.  Deliver it again
+    after the prerequisite: the result is then the same as in order."""
+
+
+class StoreError(SocialCommerceError, RuntimeError):
+    """A store cannot be opened or written."""
+
+
+class StoreCorruptError(StoreError):
+    """A stored ledger fails its invariants when opened; the file is refused."""
 
 
 class InternalInvariantError(SocialCommerceError, RuntimeError):

@@ -14,6 +14,8 @@ from typing import Final
 __all__ = [
     "AMOUNT_MAX",
     "DEPTH_MAX",
+    "EVENTS_PER_BATCH_MAX",
+    "EVENT_LINE_BYTES_MAX",
     "IDENTIFIER_LENGTH_MAX",
     "LEVELS_PER_RULE_MAX",
     "NUMBER_LITERAL_LENGTH_MAX",
@@ -84,3 +86,10 @@ NUMBER_LITERAL_LENGTH_MAX: Final = 40
 # assignment a compiled plan remembers.  Three roles and three levels give a few
 # hundred patterns; the bound keeps memory flat for plans with many roles.
 SLOT_CACHE_MAX: Final = 65_536
+
+# Events in one atomic batch: a batch is applied in one store transaction and
+# rebuilt from the store if it fails, so it is bounded.
+EVENTS_PER_BATCH_MAX: Final = 100_000
+
+# One event as a JSON line; an order of ORDER_ITEMS_MAX items fits in far less.
+EVENT_LINE_BYTES_MAX: Final = 262_144

@@ -2,6 +2,7 @@
 
 from ._load import PlanSet, load_plan, plan_json_schema
 from ._models import (
+    Binding,
     Caps,
     CommissionBase,
     DifferentialRule,
@@ -16,6 +17,7 @@ from ._models import (
 )
 
 __all__ = [
+    "Binding",
     "Caps",
     "CommissionBase",
     "DifferentialRule",

@@ -35,6 +35,7 @@ from ..money import EXACT_CONTEXT, Rounding, decimal_places, exact_sum
 from ._fields import Amount, Label, Name, PointsAmount, Rate
 
 __all__ = [
+    "Binding",
     "Caps",
     "CommissionBase",
     "DifferentialRule",
@@ -219,6 +220,26 @@ class GiftPack(_Model):
     goods_value: Amount | None = None
 
 
+class Binding(_Model):
+    """How a click on a shared link moves a participant's binding (绑定关系).
+
+    A participant without an upline is bound by the first click under every
+    policy.  Beyond that: ``permanent`` never moves a binding; ``window`` moves it
+    when the current binding is at least ``window_days`` old (its protection
+    ended); ``latest`` moves it on every click.  ``applies_to = "new"`` limits
+    moving a binding to participants who have not yet paid an order.
+
+    Attributes:
+        policy: ``"permanent"``, ``"window"`` or ``"latest"``.
+        window_days: the protection window of the ``window`` policy, in days.
+        applies_to: ``"all"`` participants, or only ``"new"`` ones.
+    """
+
+    policy: Literal["permanent", "window", "latest"] = "permanent"
+    window_days: int = Field(default=0, ge=0, le=3650)
+    applies_to: Literal["all", "new"] = "all"
+
+
 class Caps(_Model):
     """Limits on what one order pays in money.
 
@@ -266,6 +287,9 @@ class Plan(_Model):
             the merchant; ``"compress"``: it passes to the next eligible upline,
             never beyond ``max_depth`` levels from the buyer.
         caps: limits on money paid per order.
+        after_sales_days: days after an order's completion before its money can
+            be settled (the after-sales window).
+        binding: how shared links move bindings.
         gift_packs: products that change the buyer's role.
         rules: the rules, applied in this order.
     """
@@ -284,6 +308,8 @@ class Plan(_Model):
     max_depth: int = Field(ge=0)
     ineligible: Literal["retain", "compress"] = "retain"
     caps: Caps = Caps()
+    after_sales_days: int = Field(default=7, ge=0, le=3650)
+    binding: Binding = Binding()
     gift_packs: tuple[GiftPack, ...] = Field(default=(), max_length=SCOPE_ENTRIES_MAX)
     rules: tuple[Rule, ...] = Field(default=(), max_length=RULES_MAX)
 

@@ -1,0 +1,806 @@
+"""The book: a shop's event stream in, an append-only balanced ledger out.
+
+A :class:`Book` applies events one at a time (or in batches) to a referral graph
+and a set of orders, and records one balanced :class:`~socialcommerce_rules.ledger.Entry`
+per commission movement.  It is idempotent by ``event_id``: the same event again
+returns the first outcome and changes nothing; the same id with other content is
+refused, naming the first differing field.  An event whose prerequisite has not
+arrived (a refund before its payment, an order from someone who has not joined)
+is refused with :class:`~socialcommerce_rules.errors.EventNotReadyError` and
+changes nothing; delivered again after the prerequisite, it gives the same result
+as in order.
+
+Refunds recompute the plan on what the buyer keeps - cumulatively, against the
+chain, roles and plan version frozen at payment - and post the difference, so
+partial refunds add up whatever their path and a full refund nets every
+beneficiary to exactly zero.  Money already settled is clawed back all the same;
+an available balance may go negative.
+
+The book keeps its state in memory and its event log for replay; persistence
+belongs to a store around it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
+
+from ._compiled import compiled
+from ._time import EPOCH, format_instant, to_instant
+from .engine import Evaluation, PayoutLine, evaluate, evaluate_invite
+from .errors import (
+    EventConflictError,
+    EventError,
+    EventNotReadyError,
+    GraphError,
+    LimitError,
+    NoPlanInForceError,
+    OrderError,
+    SocialCommerceError,
+    UnknownParticipantError,
+)
+from .events import (
+    BindingChanged,
+    Event,
+    GuideLeft,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPaid,
+    OrderRefunded,
+    ParticipantJoined,
+    ParticipantStatusChanged,
+    RoleChanged,
+    SettlementRun,
+    TeamTransplanted,
+    event_to_dict,
+)
+from .graph import ReferralGraph
+from .ledger import (
+    AVAILABLE,
+    COMMISSION,
+    HELD,
+    MERCHANT,
+    PENDING,
+    POINTS,
+    Balance,
+    Entry,
+    Posting,
+    balances,
+    check_entry,
+)
+from .limits import EVENTS_PER_BATCH_MAX
+from .money import EXACT_CONTEXT, ZERO
+from .orders import Order, OrderItem
+from .plan import Plan, PlanSet
+
+__all__ = ["Book", "Outcome"]
+
+_DAY = timedelta(days=1)
+
+
+class Outcome(NamedTuple):
+    """What applying one event did.
+
+    Attributes:
+        event_id: the event.
+        status: ``"applied"``, ``"duplicate"`` (seen before with the same
+            content: nothing changed, this is the first outcome again) or
+            ``"unchanged"`` (valid, but nothing to record, e.g. a share click
+            under a permanent binding).
+        entries: the ledger entries the event recorded.
+        message: one sentence saying what happened.
+        evaluation: for an ``order_paid`` event, the order's evaluation.
+    """
+
+    event_id: str
+    status: Literal["applied", "duplicate", "unchanged"]
+    entries: tuple[Entry, ...]
+    message: str
+    evaluation: Evaluation | None = None
+
+
+_LineKey = tuple[str, str | None, str, int]  # rule, item, beneficiary, level
+
+
+class _OrderState:
+    """An order's lifecycle: where its money sits and what each line still holds."""
+
+    __slots__ = (
+        "chain",
+        "closed",
+        "items_q",
+        "lines",
+        "order",
+        "paid_event",
+        "plan",
+        "refunded_amount_q",
+        "refunded_quantity",
+        "release_at",
+        "state",
+    )
+
+    def __init__(
+        self,
+        order: Order,
+        plan: Plan,
+        paid_event: str,
+        chain: tuple[tuple[str, str, bool], ...],
+        items_q: list[int],
+    ) -> None:
+        self.order = order
+        self.plan = plan
+        self.paid_event = paid_event
+        self.chain = chain  # (id, role, active) from the buyer up, frozen at payment
+        self.items_q = items_q  # each item's base at payment, in quanta
+        self.lines: dict[_LineKey, tuple[Decimal, str, str]] = {}  # amount, unit, accrual entry
+        self.state = PENDING
+        self.release_at: int | None = None
+        self.refunded_quantity: dict[str, int] = {}
+        self.refunded_amount_q = 0
+        self.closed = False
+
+
+class Book:
+    """Applies a shop's events and keeps the ledger, idempotently and exactly.
+
+    Args:
+        plans: the plan, or the set of its versions.
+        roles: the roles participants may hold (defaults to the plan's roles).
+
+    >>> from socialcommerce_rules import load_plan
+    >>> from socialcommerce_rules.events import event_from_mapping as e
+    >>> book = Book(load_plan("examples/article_scheme.toml"))
+    >>> at = "2026-01-05T09:00:00+08:00"
+    >>> _ = book.apply(e({"type": "participant_joined", "event_id": "j1", "at": at,
+    ...     "participant": "guide-li", "role": "guide", "store": "store-1"}))
+    >>> _ = book.apply(e({"type": "participant_joined", "event_id": "j2", "at": at,
+    ...     "participant": "zhao", "role": "member", "inviter": "guide-li"}))
+    >>> paid = "2026-01-06T20:00:00+08:00"
+    >>> outcome = book.apply(e({"type": "order_paid", "event_id": "p1", "at": paid,
+    ...     "order": {"order_id": "o1", "buyer": "zhao", "paid_at": paid, "currency": "CNY",
+    ...               "items": [{"item_id": "1", "sku": "TEA", "unit_price": "100.00"}]}}))
+    >>> [(b.holder, b.state, str(b.amount)) for b in book.balances() if b.unit == "CNY"]
+    [('guide-li', 'pending', '8.00'), ('merchant', 'commission', '-8.00')]
+    """
+
+    def __init__(self, plans: Plan | PlanSet, *, roles: Iterable[str] | None = None) -> None:
+        self._plans = plans
+        plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
+        self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
+        self._orders: dict[str, _OrderState] = {}
+        self._seen: dict[str, tuple[dict[str, Any], Outcome]] = {}
+        self._log: list[Event] = []
+        self._entries: list[Entry] = []
+        self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
+        self._ordered: set[str] = set()  # participants who have paid an order
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def graph(self) -> ReferralGraph:
+        """The referral graph as recorded so far (read it; change it with events)."""
+        return self._graph
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every ledger entry, in the order recorded."""
+        return tuple(self._entries)
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        """Every event applied (duplicates and refused events excluded), in order."""
+        return tuple(self._log)
+
+    def balances(self, *, as_of: datetime | None = None) -> list[Balance]:
+        """Balances per holder, unit and state, as of ``as_of`` (default: all)."""
+        return balances(self._entries, as_of=as_of)
+
+    def order_lines(self, order_id: str) -> dict[tuple[str, str | None, str, int], Decimal]:
+        """What each line of an order holds now: (rule, item, beneficiary, level) -> amount.
+
+        Raises:
+            LookupError: the order is unknown.
+        """
+        state = self._orders.get(order_id)
+        if state is None:
+            raise LookupError(f"no order {order_id!r}")
+        return {key: amount for key, (amount, _, _) in state.lines.items()}
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, event: Event) -> Outcome:
+        """Apply one event, completely or not at all.
+
+        Returns:
+            The outcome; for an event seen before with the same content, the
+            first outcome with status ``"duplicate"``.
+
+        Raises:
+            EventConflictError: the event id was seen with different content.
+            EventNotReadyError: a prerequisite is missing; deliver it again later.
+            EventError, GraphError, OrderError: the event is refused.
+        """
+        canonical = event_to_dict(event)
+        seen = self._seen.get(event.event_id)
+        if seen is not None:
+            first, outcome = seen
+            if first != canonical:
+                raise EventConflictError(
+                    "event-conflict",
+                    "this event id was applied before with different content",
+                    path=_first_difference(first, canonical),
+                    event_id=event.event_id,
+                )
+            return outcome._replace(status="duplicate")
+        outcome = self._dispatch(event)
+        for entry in outcome.entries:
+            check_entry(entry)
+        self._entries.extend(outcome.entries)
+        self._seen[event.event_id] = (canonical, outcome)
+        self._log.append(event)
+        return outcome
+
+    def apply_batch(
+        self, events: Sequence[Event], *, atomic: bool = True
+    ) -> list[Outcome | SocialCommerceError]:
+        """Apply events in the given order.
+
+        Args:
+            events: at most EVENTS_PER_BATCH_MAX events.
+            atomic: if true, the first refused event raises and the book is left
+                exactly as before the batch; if false, each refused event's error
+                takes its place in the result and the others are applied.
+
+        Returns:
+            One outcome (or, non-atomic, error) per event, in order.
+        """
+        if len(events) > EVENTS_PER_BATCH_MAX:
+            raise LimitError("limit-batch", f"{len(events)} events exceed EVENTS_PER_BATCH_MAX")
+        if not atomic:
+            results: list[Outcome | SocialCommerceError] = []
+            for event in events:
+                try:
+                    results.append(self.apply(event))
+                except SocialCommerceError as error:
+                    results.append(error)
+            return results
+        replay = list(self._log)
+        try:
+            return [self.apply(event) for event in events]
+        except SocialCommerceError:
+            self._reset()
+            for event in replay:
+                self.apply(event)
+            raise
+
+    def _reset(self) -> None:
+        self.__init__(self._plans)  # type: ignore[misc]
+
+    # ------------------------------------------------------------------ events
+
+    def _dispatch(self, event: Event) -> Outcome:
+        try:
+            if isinstance(event, OrderPaid):
+                return self._order_paid(event)
+            if isinstance(event, OrderCompleted):
+                return self._order_completed(event)
+            if isinstance(event, OrderRefunded):
+                return self._order_refunded(event)
+            if isinstance(event, OrderCancelled):
+                return self._order_cancelled(event)
+            if isinstance(event, SettlementRun):
+                return self._settlement(event)
+            if isinstance(event, ParticipantJoined):
+                return self._joined(event)
+            return self._graph_change(event)
+        except (UnknownParticipantError, NoPlanInForceError) as error:
+            # A participant or plan version that has not arrived yet: retriable.
+            raise EventNotReadyError(
+                "event-not-ready", str(error), path=error.path, event_id=event.event_id
+            ) from None
+        except (GraphError, OrderError) as error:
+            if error.code == "graph-not-joined" or error.code == "order-buyer-not-joined":
+                raise EventNotReadyError(
+                    "event-not-ready", str(error), path=error.path, event_id=event.event_id
+                ) from None
+            raise type(error)(
+                error.code, str(error), path=error.path, event_id=event.event_id
+            ) from None
+
+    def _joined(self, event: ParticipantJoined) -> Outcome:
+        self._graph.join(
+            event.participant,
+            at=event.at,
+            role=event.role,
+            inviter=event.inviter,
+            store=event.store,
+        )
+        entries: list[Entry] = []
+        if event.inviter is not None:
+            try:
+                award = evaluate_invite(self._plans, self._graph, event.participant)
+            except NoPlanInForceError:
+                award = None
+            if award is not None:
+                for line in award.lines:
+                    entries.append(
+                        self._entry(
+                            event,
+                            len(entries),
+                            None,
+                            "invite",
+                            POINTS,
+                            [
+                                Posting(line.beneficiary, PENDING, line.amount),
+                                Posting(MERCHANT, POINTS, _negate(line.amount)),
+                            ],
+                            (),
+                            line.reason,
+                        )
+                    )
+        return Outcome(
+            event.event_id,
+            "applied",
+            tuple(entries),
+            f"{event.participant} joined as {event.role}.",
+        )
+
+    def _graph_change(self, event: Event) -> Outcome:
+        graph = self._graph
+        if isinstance(event, RoleChanged):
+            graph.change_role(event.participant, event.role, at=event.at)
+            message = f"{event.participant} holds the role {event.role}."
+        elif isinstance(event, ParticipantStatusChanged):
+            graph.set_active(event.participant, event.active, at=event.at)
+            message = f"{event.participant} is {'active' if event.active else 'inactive'}."
+        elif isinstance(event, BindingChanged):
+            return self._binding(event)
+        elif isinstance(event, GuideLeft):
+            moved = graph.guide_leaves(event.guide, at=event.at, successor=event.successor)
+            message = f"{event.guide} left; {len(moved)} moved to {event.successor}."
+        elif isinstance(event, TeamTransplanted):
+            graph.transplant(event.team_root, event.upline, at=event.at)
+            message = f"{event.team_root}'s team moved under {event.upline}."
+        else:  # pragma: no cover - every event type is dispatched above
+            raise EventError("event-invalid", "unknown event type", event_id=event.event_id)
+        return Outcome(event.event_id, "applied", (), message)
+
+    def _binding(self, event: BindingChanged) -> Outcome:
+        graph = self._graph
+        if event.cause == "rebind":
+            graph.rebind(event.participant, event.upline, at=event.at)
+            return Outcome(
+                event.event_id, "applied", (), f"{event.participant} is bound to {event.upline}."
+            )
+        reason = self._share_click_refusal(event)
+        if reason:
+            return Outcome(event.event_id, "unchanged", (), reason)
+        try:
+            graph.rebind(event.participant, event.upline, at=event.at)
+        except GraphError as error:
+            if error.code in ("graph-cycle", "graph-self-binding"):
+                return Outcome(event.event_id, "unchanged", (), f"Binding kept: {error}.")
+            raise
+        return Outcome(
+            event.event_id,
+            "applied",
+            (),
+            f"{event.participant} is bound to {event.upline} by a shared link.",
+        )
+
+    def _share_click_refusal(self, event: BindingChanged) -> str:
+        """Why a share click leaves the binding as it is, or "" if it moves it."""
+        plan = _plan_at(self._plans, event.at)
+        current = self._graph.upline(event.participant, at=event.at)
+        if current is None or current == event.upline:
+            return "" if current is None else "Binding kept: already bound to this upline."
+        binding = plan.binding
+        if binding.applies_to == "new" and event.participant in self._ordered:
+            return "Binding kept: the plan moves bindings of new participants only."
+        if binding.policy == "permanent":
+            return "Binding kept: the plan's bindings are permanent."
+        if binding.policy == "window":
+            since = _bound_since(self._graph, event.participant, to_instant(event.at))
+            if to_instant(event.at) - since < binding.window_days * 86_400_000_000:
+                return f"Binding kept: within the {binding.window_days}-day protection window."
+        return ""
+
+    def _order_paid(self, event: OrderPaid) -> Outcome:
+        order = event.order
+        if order.order_id in self._orders:
+            raise EventError(
+                "event-order-already-paid",
+                f"order {order.order_id!r} was paid by event "
+                f"{self._orders[order.order_id].paid_event!r}",
+                path="order.order_id",
+                event_id=event.event_id,
+            )
+        sharer = event.sharer if event.credit == "sharer" else None
+        if sharer is not None:
+            evaluation = evaluate(self._plans, self._graph, order, sharer=sharer)
+        else:
+            evaluation = evaluate(self._plans, self._graph, order)
+        plan = _plan_at(self._plans, order.paid_at)
+        chain = _frozen_chain(self._graph, plan, evaluation, sharer)
+        c = compiled(plan)
+        items_q = [int(item.base.scaleb(c.places, EXACT_CONTEXT)) for item in evaluation.items]
+        state = _OrderState(order, plan, event.event_id, chain, items_q)
+        entries: list[Entry] = []
+        for line in evaluation.lines:
+            entry = self._entry(
+                event,
+                len(entries),
+                order.order_id,
+                "accrual",
+                line.unit,
+                [
+                    Posting(line.beneficiary, PENDING, line.amount),
+                    Posting(MERCHANT, _merchant_state(line.unit), _negate(line.amount)),
+                ],
+                (),
+                line.reason,
+            )
+            entries.append(entry)
+            state.lines[_key(line)] = (line.amount, line.unit, entry.entry_id)
+        self._graph.apply(evaluation.effects)
+        self._orders[order.order_id] = state
+        self._ordered.add(order.buyer)
+        message = (
+            f"Order {order.order_id} paid: {evaluation.paid} {evaluation.currency} "
+            f"in {len(evaluation.lines)} lines, pending."
+        )
+        return Outcome(event.event_id, "applied", tuple(entries), message, evaluation)
+
+    def _order(self, event: OrderCompleted | OrderRefunded | OrderCancelled) -> _OrderState:
+        state = self._orders.get(event.order_id)
+        if state is None:
+            raise EventNotReadyError(
+                "event-not-ready",
+                f"order {event.order_id!r} has not been paid yet",
+                path="order_id",
+                event_id=event.event_id,
+            )
+        if state.closed:
+            raise EventError(
+                "event-order-closed",
+                f"order {event.order_id!r} is cancelled or fully refunded",
+                path="order_id",
+                event_id=event.event_id,
+            )
+        return state
+
+    def _order_completed(self, event: OrderCompleted) -> Outcome:
+        state = self._order(event)
+        if state.state != PENDING:
+            raise EventError(
+                "event-order-state",
+                f"order {event.order_id!r} was completed already",
+                path="order_id",
+                event_id=event.event_id,
+            )
+        entries = self._move(
+            event, state, PENDING, HELD, "hold", "completed; held for the after-sales window"
+        )
+        state.state = HELD
+        release = to_instant(event.at) + state.plan.after_sales_days * 86_400_000_000
+        state.release_at = release
+        bisect.insort(self._held, (release, event.order_id))
+        return Outcome(
+            event.event_id,
+            "applied",
+            tuple(entries),
+            f"Order {event.order_id} completed; held until {format_instant(release)}.",
+        )
+
+    def _settlement(self, event: SettlementRun) -> Outcome:
+        instant = to_instant(event.at)
+        due = bisect.bisect_right(self._held, (instant, "\U0010ffff"))
+        entries: list[Entry] = []
+        released = []
+        for _, order_id in self._held[:due]:
+            state = self._orders[order_id]
+            if state.state != HELD:
+                continue
+            entries += self._move(
+                event, state, HELD, AVAILABLE, "release", "settled", first=len(entries)
+            )
+            state.state = AVAILABLE
+            released.append(order_id)
+        del self._held[:due]
+        return Outcome(
+            event.event_id,
+            "applied",
+            tuple(entries),
+            f"Settled {len(released)} orders as of {format_instant(instant)}.",
+        )
+
+    def _order_cancelled(self, event: OrderCancelled) -> Outcome:
+        state = self._order(event)
+        entries = self._recompute(event, state, {}, "cancelled")
+        state.closed = True
+        return Outcome(
+            event.event_id,
+            "applied",
+            tuple(entries),
+            f"Order {event.order_id} cancelled; everything it credited reversed.",
+        )
+
+    def _order_refunded(self, event: OrderRefunded) -> Outcome:
+        state = self._order(event)
+        quantities = dict(state.refunded_quantity)
+        known = {item.item_id: item for item in state.order.items}
+        for refunded in event.items:
+            item = known.get(refunded.item_id)
+            if item is None:
+                raise EventError(
+                    "event-unknown-item",
+                    f"order {event.order_id!r} has no item {refunded.item_id!r}",
+                    path="items",
+                    event_id=event.event_id,
+                )
+            quantities[item.item_id] = quantities.get(item.item_id, 0) + refunded.quantity
+            if quantities[item.item_id] > item.quantity:
+                raise EventError(
+                    "event-refund-exceeds-paid",
+                    f"refunds of item {item.item_id!r} would add up to "
+                    f"{quantities[item.item_id]} units of the {item.quantity} bought",
+                    path="items",
+                    event_id=event.event_id,
+                )
+        c = compiled(state.plan)
+        amount_q = state.refunded_amount_q
+        if event.amount is not None:
+            scaled = event.amount.scaleb(c.places, EXACT_CONTEXT)
+            if scaled != scaled.to_integral_value(context=EXACT_CONTEXT):
+                raise EventError(
+                    "event-invalid",
+                    f"{event.amount} is finer than the quantum {c.quantum}",
+                    path="amount",
+                    event_id=event.event_id,
+                )
+            amount_q += int(scaled)
+            if amount_q > _goods_paid_q(state, c.places):
+                raise EventError(
+                    "event-refund-exceeds-paid",
+                    f"refunds would add up to more than the "
+                    f"{_goods_paid_q(state, c.places)} quanta paid for goods",
+                    path="amount",
+                    event_id=event.event_id,
+                )
+        remaining = self._remaining_lines(state, quantities, amount_q)
+        entries = self._recompute(event, state, remaining, "refunded")
+        state.refunded_quantity = quantities
+        state.refunded_amount_q = amount_q
+        if not any(amount for amount, _, _ in state.lines.values()) and not remaining:
+            state.closed = True
+        return Outcome(
+            event.event_id,
+            "applied",
+            tuple(entries),
+            f"Order {event.order_id} refunded; lines recomputed on what was kept.",
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _remaining_lines(
+        self, state: _OrderState, quantities: dict[str, int], amount_q: int
+    ) -> dict[_LineKey, Decimal]:
+        """The plan applied to what the buyer keeps, against the chain frozen at payment."""
+        c = compiled(state.plan)
+        goods_q = _goods_paid_q(state, c.places)
+        items: list[OrderItem] = []
+        for item, base_q in zip(state.order.items, state.items_q, strict=True):
+            kept = item.quantity - quantities.get(item.item_id, 0)
+            if not kept:
+                continue
+            # Cumulative and exact: the base kept is the base paid, times the units
+            # kept, times the share of goods money kept, rounded down to the quantum.
+            kept_q = base_q * kept * (goods_q - amount_q) // (item.quantity * goods_q or 1)
+            unit_q = max(int(item.unit_price.scaleb(c.places, EXACT_CONTEXT)), -(-kept_q // kept))
+            unit_price = EXACT_CONTEXT.multiply(Decimal(unit_q), c.quantum)
+            discount = EXACT_CONTEXT.multiply(Decimal(unit_q * kept - kept_q), c.quantum)
+            items.append(
+                item.model_copy(
+                    update={"quantity": kept, "unit_price": unit_price, "discount": discount}
+                )
+            )
+        if not items:
+            return {}
+        kept_order = state.order.model_copy(
+            update={
+                "items": tuple(items),
+                "coupons": ZERO,
+                "vouchers": ZERO,
+                "points_redemption": ZERO,
+                "shipping": ZERO,
+            }
+        )
+        evaluation = evaluate(
+            state.plan, _frozen_graph(state.chain, state.order.paid_at), kept_order
+        )
+        return {_key(line): line.amount for line in evaluation.lines}
+
+    def _recompute(
+        self, event: Event, state: _OrderState, remaining: dict[_LineKey, Decimal], why: str
+    ) -> list[Entry]:
+        """Post, line by line, the difference between what a line holds and ``remaining``."""
+        entries: list[Entry] = []
+        money_zero = compiled(state.plan).zero
+        for key in sorted(state.lines):
+            amount, unit, accrual = state.lines[key]
+            target = remaining.get(key, ZERO if unit == POINTS else money_zero)
+            if target > amount:
+                target = amount  # never credit more than the payment did
+            delta = EXACT_CONTEXT.subtract(target, amount)
+            if not delta:
+                continue
+            rule_id, item_id, beneficiary, _ = key
+            entries.append(
+                self._entry(
+                    event,
+                    len(entries),
+                    state.order.order_id,
+                    "clawback",
+                    unit,
+                    [
+                        Posting(beneficiary, state.state, delta),
+                        Posting(MERCHANT, _merchant_state(unit), _negate(delta)),
+                    ],
+                    (accrual,),
+                    f"{beneficiary} gives back {_negate(delta)} {unit} of rule {rule_id} on item "
+                    f"{item_id}: order {state.order.order_id} was {why}.",
+                )
+            )
+            state.lines[key] = (target, unit, accrual)
+        return entries
+
+    def _move(
+        self,
+        event: Event,
+        state: _OrderState,
+        source: str,
+        target: str,
+        kind: str,
+        why: str,
+        *,
+        first: int = 0,
+    ) -> list[Entry]:
+        """Move what each beneficiary holds from an order between states, per unit."""
+        totals: dict[tuple[str, str], Decimal] = {}
+        for (_, _, beneficiary, _), (amount, unit, _) in sorted(state.lines.items()):
+            if amount:
+                key = (beneficiary, unit)
+                totals[key] = EXACT_CONTEXT.add(totals.get(key, ZERO), amount)
+        return [
+            self._entry(
+                event,
+                first + index,
+                state.order.order_id,
+                kind,
+                unit,
+                [
+                    Posting(beneficiary, source, _negate(amount)),
+                    Posting(beneficiary, target, amount),
+                ],
+                (),
+                f"{amount} {unit} of order {state.order.order_id} moves from {source} to "
+                f"{target} for {beneficiary}: {why}.",
+            )
+            for index, ((beneficiary, unit), amount) in enumerate(sorted(totals.items()))
+        ]
+
+    @staticmethod
+    def _entry(
+        event: Event,
+        index: int,
+        order_id: str | None,
+        kind: str,
+        unit: str,
+        postings: list[Posting],
+        reverses: tuple[str, ...],
+        memo: str,
+    ) -> Entry:
+        return Entry(
+            f"{event.event_id}#{index}",
+            event.event_id,
+            order_id,
+            event.at,
+            kind,
+            unit,
+            tuple(postings),
+            reverses,
+            memo,
+        )
+
+
+def _key(line: PayoutLine) -> _LineKey:
+    return (line.rule_id, line.item_id, line.beneficiary, line.level)
+
+
+def _negate(amount: Decimal) -> Decimal:
+    return amount.copy_negate()
+
+
+def _merchant_state(unit: str) -> str:
+    return POINTS if unit == POINTS else COMMISSION
+
+
+def _versions(plans: Plan | PlanSet) -> tuple[Plan, ...]:
+    return tuple(plans) if isinstance(plans, PlanSet) else (plans,)
+
+
+def _plan_at(plans: Plan | PlanSet, at: datetime) -> Plan:
+    if isinstance(plans, PlanSet):
+        return plans.at(at)
+    return plans
+
+
+def _goods_paid_q(state: _OrderState, places: int) -> int:
+    """What the buyer paid for goods: item bases before exclusions, in quanta."""
+    order = state.order
+    total = 0
+    for item in order.items:
+        gross = int(item.unit_price.scaleb(places, EXACT_CONTEXT)) * item.quantity
+        total += gross - int(item.discount.scaleb(places, EXACT_CONTEXT))
+    for deduction in (order.coupons, order.vouchers, order.points_redemption):
+        total -= int(deduction.scaleb(places, EXACT_CONTEXT))
+    return total
+
+
+def _bound_since(graph: ReferralGraph, participant: str, instant: int) -> int:
+    number = graph._index[participant]
+    history = graph._upline_changes.get(number)
+    if history is None:
+        return graph._joined[number]
+    position = bisect.bisect_right(history, instant, key=lambda entry: entry[0])
+    return history[max(position - 1, 0)][0]
+
+
+def _frozen_chain(
+    graph: ReferralGraph, plan: Plan, evaluation: Evaluation, sharer: str | None
+) -> tuple[tuple[str, str, bool], ...]:
+    """The buyer's chain as it stood at payment: (id, role, active), buyer first.
+
+    Refunds re-evaluate against it, so roles, statuses and bindings recorded
+    later never change what an order's lines are recomputed to.
+    """
+    at = evaluation.paid_at
+    above = [sharer] if sharer is not None else []
+    above += graph.ancestors(sharer or evaluation.buyer, at=at, max_depth=plan.max_depth)
+    chain = [evaluation.buyer, *above][: plan.max_depth + 1]
+    return tuple(
+        (participant, graph.role(participant, at=at), graph.is_active(participant, at=at))
+        for participant in chain
+    )
+
+
+def _frozen_graph(chain: tuple[tuple[str, str, bool], ...], paid_at: datetime) -> ReferralGraph:
+    """A small graph holding only a frozen chain, just before ``paid_at``."""
+    frozen = ReferralGraph()
+    origin = EPOCH + timedelta(microseconds=to_instant(paid_at) - 1)
+    inviter = None
+    for participant, role, active in reversed(chain):
+        frozen.join(participant, at=origin, role=role, inviter=inviter)
+        if not active:
+            frozen.set_active(participant, False, at=origin)
+        inviter = participant
+    return frozen
+
+
+def _first_difference(first: Any, second: Any, path: str = "") -> str:
+    if isinstance(first, dict) and isinstance(second, dict):
+        for key in list(first) + [k for k in second if k not in first]:
+            if first.get(key) != second.get(key):
+                return _first_difference(
+                    first.get(key), second.get(key), f"{path}.{key}" if path else key
+                )
+    if isinstance(first, list) and isinstance(second, list):
+        for index, (a, b) in enumerate(zip(first, second, strict=False)):
+            if a != b:
+                return _first_difference(a, b, f"{path}[{index}]")
+        if len(first) != len(second):
+            return f"{path}[{min(len(first), len(second))}]"
+    return path

@@ -1,0 +1,398 @@
+"""Events a shop feeds the library: joins, role and binding changes, order lifecycle.
+
+Turns JSON, JSON Lines or CSV records into typed, immutable event values, and back.
+Every event has an ``event_id`` (the idempotency key) and an aware time ``at``;
+an ``order_paid`` event carries the whole order and is at its payment time.
+Amounts are exact decimals; a float anywhere is refused with the field's path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from ._parse import parse_json_text
+from ._time import format_instant, to_instant
+from .errors import EventError
+from .limits import EVENT_LINE_BYTES_MAX, PLAN_NESTING_MAX
+from .money import describe, format_decimal
+from .orders import Identifier, Money, Order
+
+__all__ = [
+    "BindingChanged",
+    "Event",
+    "GuideLeft",
+    "OrderCancelled",
+    "OrderCompleted",
+    "OrderPaid",
+    "OrderRefunded",
+    "ParticipantJoined",
+    "ParticipantStatusChanged",
+    "RefundedItem",
+    "RoleChanged",
+    "SettlementRun",
+    "TeamTransplanted",
+    "event_from_json",
+    "event_from_mapping",
+    "event_to_dict",
+    "event_to_json",
+    "read_events",
+    "write_events",
+]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: Identifier
+    at: AwareDatetime
+
+
+class ParticipantJoined(_Event):
+    """Someone joined, with the role they start in and who invited them.
+
+    Attributes:
+        participant: the newcomer's id.
+        role: their first role.
+        inviter: who invited them (their upline), or None for a root (a guide).
+        store: the store they belong to (guides), or None.
+    """
+
+    type: Literal["participant_joined"] = "participant_joined"
+    participant: Identifier
+    role: Identifier
+    inviter: Identifier | None = None
+    store: Identifier | None = None
+
+
+class RoleChanged(_Event):
+    """A participant holds a new role from ``at`` on (an upgrade, a demotion)."""
+
+    type: Literal["role_changed"] = "role_changed"
+    participant: Identifier
+    role: Identifier
+
+
+class ParticipantStatusChanged(_Event):
+    """A participant becomes active (may earn) or inactive from ``at`` on."""
+
+    type: Literal["participant_status_changed"] = "participant_status_changed"
+    participant: Identifier
+    active: bool
+
+
+class BindingChanged(_Event):
+    """A participant's upline changes, or may change.
+
+    Attributes:
+        participant: whose binding changes.
+        upline: the new upline (None: no upline).
+        cause: ``"rebind"``: an operator's re-binding, always applied;
+            ``"share_click"``: the participant opened ``upline``'s shared link, and
+            the plan's binding policy decides whether the binding moves.
+    """
+
+    type: Literal["binding_changed"] = "binding_changed"
+    participant: Identifier
+    upline: Identifier | None
+    cause: Literal["rebind", "share_click"] = "rebind"
+
+
+class GuideLeft(_Event):
+    """A guide leaves the store; their direct downline moves to ``successor``."""
+
+    type: Literal["guide_left"] = "guide_left"
+    guide: Identifier
+    successor: Identifier
+
+
+class TeamTransplanted(_Event):
+    """A whole team (``team_root`` and its downline) moves under ``upline``."""
+
+    type: Literal["team_transplanted"] = "team_transplanted"
+    team_root: Identifier
+    upline: Identifier | None
+
+
+class OrderPaid(_Event):
+    """An order was paid at ``at`` (its payment time).
+
+    Attributes:
+        order: the order; its ``paid_at`` must equal ``at``.
+        sharer: who shared the link the order came through, if anyone.
+        credit: ``"upline"`` credits the buyer's bound upline chain;
+            ``"sharer"`` credits the sharer (and the sharer's uplines) instead,
+            when a sharer is given.
+    """
+
+    type: Literal["order_paid"] = "order_paid"
+    order: Order
+    sharer: Identifier | None = None
+    credit: Literal["upline", "sharer"] = "upline"
+
+
+class OrderCompleted(_Event):
+    """The order was delivered and accepted; its after-sales window starts at ``at``."""
+
+    type: Literal["order_completed"] = "order_completed"
+    order_id: Identifier
+
+
+class RefundedItem(BaseModel):
+    """Units of one order item given back.
+
+    Attributes:
+        item_id: the order item.
+        quantity: units refunded by this event.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: Identifier
+    quantity: int = Field(ge=1)
+
+
+class OrderRefunded(_Event):
+    """Part or all of an order was refunded.
+
+    Give ``items`` (units per item) or ``amount`` (money returned, reducing every
+    item's base in proportion), not both.
+    """
+
+    type: Literal["order_refunded"] = "order_refunded"
+    order_id: Identifier
+    items: tuple[RefundedItem, ...] = ()
+    amount: Money | None = None
+
+
+class OrderCancelled(_Event):
+    """The order was cancelled: everything it credited is reversed."""
+
+    type: Literal["order_cancelled"] = "order_cancelled"
+    order_id: Identifier
+
+
+class SettlementRun(_Event):
+    """Release every completed order whose after-sales window ended by ``at``."""
+
+    type: Literal["settlement_run"] = "settlement_run"
+
+
+Event = Annotated[
+    ParticipantJoined
+    | RoleChanged
+    | ParticipantStatusChanged
+    | BindingChanged
+    | GuideLeft
+    | TeamTransplanted
+    | OrderPaid
+    | OrderCompleted
+    | OrderRefunded
+    | OrderCancelled
+    | SettlementRun,
+    Field(discriminator="type"),
+]
+"""Any event, told apart by its ``type``."""
+
+_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_mapping(data: Any) -> Event:
+    """Validate one event given as plain data.
+
+    Raises:
+        EventError: naming the event id (when readable) and the offending field.
+    """
+    try:
+        event = _ADAPTER.validate_python(data)
+    except ValidationError as error:
+        raise _event_error(error, data) from None
+    if isinstance(event, OrderPaid) and event.order.paid_at != event.at:
+        raise EventError(
+            "event-invalid",
+            f"at = {event.at.isoformat()} differs from order.paid_at = "
+            f"{event.order.paid_at.isoformat()}",
+            path="at",
+            event_id=event.event_id,
+        )
+    if isinstance(event, OrderRefunded) and bool(event.items) == (event.amount is not None):
+        raise EventError(
+            "event-invalid",
+            "give either items or amount",
+            path="items",
+            event_id=event.event_id,
+        )
+    return event
+
+
+def event_from_json(text: str) -> Event:
+    """Parse one event from JSON text (floats, NaN and duplicate keys refused)."""
+    if len(text.encode("utf-8", errors="surrogatepass")) > EVENT_LINE_BYTES_MAX:
+        raise EventError(
+            "event-invalid", f"an event longer than EVENT_LINE_BYTES_MAX = {EVENT_LINE_BYTES_MAX}"
+        )
+    data = parse_json_text(
+        text,
+        nesting_max=PLAN_NESTING_MAX,
+        limit_code="limit-plan-nesting",
+        error=lambda kind, message, path: EventError(
+            "event-number-invalid" if kind == "number-invalid" else "event-invalid",
+            message,
+            path=path,
+        ),
+    )
+    return event_from_mapping(data)
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """Plain data for an event: amounts as decimal strings, times in UTC, defaults kept."""
+    result = _plain(event.model_dump(mode="python"))
+    assert isinstance(result, dict)
+    return result
+
+
+def event_to_json(event: Event) -> str:
+    """Canonical JSON text of an event (fixed field order, no spaces)."""
+    return json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
+
+
+def read_events(path: str | Path) -> Iterator[tuple[int, Event | EventError]]:
+    """Read events from a ``.jsonl`` (or ``.json`` array) or ``.csv`` file.
+
+    Yields ``(line number, event)`` or ``(line number, error)`` for a bad line, so
+    that a caller can report it and go on.  CSV files have a column per field;
+    ``order`` and ``items`` columns hold JSON.
+    """
+    file = Path(path)
+    if file.suffix.lower() == ".csv":
+        yield from _read_csv(file)
+        return
+    with file.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield number, event_from_json(line)
+            except EventError as error:
+                yield number, error
+
+
+def write_events(events: Iterable[Event], path: str | Path) -> None:
+    """Write events as JSON Lines (or CSV, by the file's suffix)."""
+    file = Path(path)
+    if file.suffix.lower() == ".csv":
+        rows = [event_to_dict(event) for event in events]
+        columns: list[str] = []
+        for row in rows:
+            columns += [key for key in row if key not in columns]
+        with file.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+        return
+    with file.open("w", encoding="utf-8") as handle:
+        for event in events:
+            handle.write(event_to_json(event) + "\n")
+
+
+def _read_csv(file: Path) -> Iterator[tuple[int, Event | EventError]]:
+    with file.open(encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    reader = csv.DictReader(io.StringIO(text))
+    for number, row in enumerate(reader, start=2):
+        data: dict[str, Any] = {}
+        try:
+            for key, cell in row.items():
+                if cell in ("", None):
+                    continue
+                if key in ("order", "items"):
+                    data[key] = json.loads(cell, parse_float=_refuse_float)
+                elif key == "active":
+                    data[key] = cell.lower() == "true"
+                else:
+                    data[key] = cell
+            yield number, event_from_mapping(data)
+        except EventError as error:
+            yield number, error
+        except ValueError as error:
+            yield number, EventError("event-invalid", str(error))
+
+
+def _refuse_float(text: str) -> Decimal:
+    raise ValueError(f"{text} is a float; write amounts as strings")
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, datetime):
+        return format_instant(to_instant(value))
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _event_error(error: ValidationError, data: Any) -> EventError:
+    from .plan._load import _without_echoes, format_path
+
+    details = _without_echoes(error.errors(include_url=False))
+    first = details[0]
+    location = list(first["loc"])
+    if (
+        location
+        and isinstance(location[0], str)
+        and location[0].endswith(
+            (
+                "_joined",
+                "_changed",
+                "_left",
+                "_transplanted",
+                "_paid",
+                "_completed",
+                "_refunded",
+                "_cancelled",
+                "_run",
+            )
+        )
+    ):
+        location = location[1:]
+    kind = first["type"]
+    if kind.startswith("order-"):
+        code = "event-float" if kind == "order-float" else "event-invalid"
+        if kind == "order-number-invalid":
+            code = "event-number-invalid"
+    else:
+        code = "event-invalid"
+    event_id = data.get("event_id") if isinstance(data, dict) else None
+    message = first["msg"]
+    if kind == "extra_forbidden":
+        message = "is not a field of this event"
+    elif "input" in first and code == "event-invalid":
+        message = f"{describe(first['input'])}: {message}"
+    if len(details) > 1:
+        message += f" (and {len(details) - 1} more problems)"
+    return EventError(
+        code,
+        message,
+        path=format_path(location),
+        event_id=event_id if isinstance(event_id, str) else None,
+    )
