@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from ._compiled import compiled
 from ._time import EPOCH, format_instant, to_instant
@@ -76,9 +77,29 @@ from .money import EXACT_CONTEXT, ZERO
 from .orders import Order, OrderItem
 from .plan import Plan, PlanSet
 
-__all__ = ["Book", "Outcome"]
+__all__ = ["Book", "Outcome", "Store"]
 
 _DAY = timedelta(days=1)
+
+
+class Store(Protocol):
+    """Where a book keeps its events and entries (see ``socialcommerce_rules.store``).
+
+    A book replays ``load()`` when it opens, checks that the entries it computes
+    are those stored, and ``append``s each applied event with its entries.
+    """
+
+    def load(self) -> Iterable[tuple[Event, tuple[Entry, ...]]]:
+        """Every stored event with its entries, in the order applied."""
+        ...
+
+    def append(self, event: Event, entries: tuple[Entry, ...]) -> None:
+        """Record an applied event and its entries (inside ``transaction()``)."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A context in which appends commit together, or not at all on error."""
+        ...
 
 
 class Outcome(NamedTuple):
@@ -166,8 +187,16 @@ class Book:
     [('guide-li', 'pending', '8.00'), ('merchant', 'commission', '-8.00')]
     """
 
-    def __init__(self, plans: Plan | PlanSet, *, roles: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        plans: Plan | PlanSet,
+        *,
+        roles: Iterable[str] | None = None,
+        store: Store | None = None,
+    ) -> None:
         self._plans = plans
+        self._roles = None if roles is None else tuple(roles)
+        self._store = store
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
         self._orders: dict[str, _OrderState] = {}
@@ -176,6 +205,28 @@ class Book:
         self._entries: list[Entry] = []
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
+        if store is not None:
+            self._open(store)
+
+    def _open(self, store: Store) -> None:
+        """Replay the store's events; refuse it if the entries differ from the stored."""
+        from .errors import StoreCorruptError
+
+        for event, stored in store.load():
+            try:
+                outcome = self._apply_in_memory(event)
+            except SocialCommerceError as error:
+                raise StoreCorruptError(
+                    "store-corrupt",
+                    f"a stored event is refused on replay: {error}",
+                    event_id=event.event_id,
+                ) from None
+            if outcome.entries != stored:
+                raise StoreCorruptError(
+                    "store-corrupt",
+                    "the stored entries differ from those the events give",
+                    event_id=event.event_id,
+                )
 
     # ------------------------------------------------------------------ reading
 
@@ -235,6 +286,23 @@ class Book:
                     event_id=event.event_id,
                 )
             return outcome._replace(status="duplicate")
+        if self._store is None:
+            return self._apply_in_memory(event, canonical)
+        try:
+            with self._transaction():
+                outcome = self._apply_in_memory(event, canonical)
+                self._store.append(event, outcome.entries)
+        except SocialCommerceError:
+            raise
+        except Exception:
+            # The store refused the write: forget what memory did and reload.
+            self._reload()
+            raise
+        return outcome
+
+    def _apply_in_memory(self, event: Event, canonical: dict[str, Any] | None = None) -> Outcome:
+        if canonical is None:
+            canonical = event_to_dict(event)
         outcome = self._dispatch(event)
         for entry in outcome.entries:
             check_entry(entry)
@@ -242,6 +310,13 @@ class Book:
         self._seen[event.event_id] = (canonical, outcome)
         self._log.append(event)
         return outcome
+
+    def _transaction(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._store is None else self._store.transaction()
+
+    def _reload(self) -> None:
+        store = self._store
+        self.__init__(self._plans, roles=self._roles, store=store)  # type: ignore[misc]
 
     def apply_batch(
         self, events: Sequence[Event], *, atomic: bool = True
@@ -268,16 +343,28 @@ class Book:
                     results.append(error)
             return results
         replay = list(self._log)
+        applied: list[Outcome | SocialCommerceError] = []
         try:
-            return [self.apply(event) for event in events]
-        except SocialCommerceError:
-            self._reset()
-            for event in replay:
-                self.apply(event)
+            with self._transaction():
+                store, self._store = self._store, None
+                try:
+                    for event in events:
+                        outcome = self.apply(event)
+                        applied.append(outcome)
+                        if store is not None and outcome.status != "duplicate":
+                            store.append(event, outcome.entries)
+                finally:
+                    self._store = store
+            return applied
+        except Exception:
+            # Nothing of the batch stays: rebuild the state before it.
+            if self._store is not None:
+                self._reload()
+            else:
+                self.__init__(self._plans, roles=self._roles)  # type: ignore[misc]
+                for event in replay:
+                    self._apply_in_memory(event)
             raise
-
-    def _reset(self) -> None:
-        self.__init__(self._plans)  # type: ignore[misc]
 
     # ------------------------------------------------------------------ events
 
