@@ -163,7 +163,7 @@ def parse_decimal(value: object) -> Decimal:
         raise DecimalInputError("invalid", f"{value!r} is a boolean, not an amount")
     if isinstance(value, int):
         # Compare before any str(): Python refuses to print ints of 4300+ digits.
-        if not -AMOUNT_MAX <= value <= AMOUNT_MAX:
+        if abs(value) > AMOUNT_MAX:  # int abs and an exact comparison: no context
             raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
         return Decimal(value)
     if isinstance(value, Decimal):

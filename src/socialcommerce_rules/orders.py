@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 from ._parse import parse_json_text
 from .errors import LimitError, OrderError
 from .limits import IDENTIFIER_LENGTH_MAX, ORDER_ITEMS_MAX, PLAN_NESTING_MAX, QUANTITY_MAX
-from .money import DecimalInputError, describe, parse_decimal
+from .money import DecimalInputError, FloatLiteral, describe, parse_decimal
 
 __all__ = ["Order", "OrderItem"]
 
@@ -45,6 +45,10 @@ def _money(value: object) -> Decimal:
 
 
 def _quantity(value: object) -> int:
+    if isinstance(value, (float, FloatLiteral)):
+        raise PydanticCustomError(
+            "order-float", "{value} is a float; a quantity is a whole number", {"value": str(value)}
+        )
     if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError(
             "order-invalid", "{value} is not a whole number of units", {"value": describe(value)}

@@ -339,6 +339,14 @@ class Plan(_Model):
             )
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Plans are equal when their fields are; a cached compiled form is not a field."""
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
     @property
     def role_names(self) -> tuple[str, ...]:
         """The declared role names, in declaration order."""

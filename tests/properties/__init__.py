@@ -1,0 +1,1 @@
+"""Property tests: one module per invariant of the engine."""
