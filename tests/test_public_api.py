@@ -52,6 +52,7 @@ PACKAGE_ALL = [
 ]
 
 PLAN_ALL = [
+    "Binding",
     "Caps",
     "CommissionBase",
     "DifferentialRule",
@@ -175,7 +176,9 @@ _NOT_CODES = {
     "plan-semantic",
 }
 
-_QUOTED_CODE = re.compile(r"""["']((?:plan|limit|graph|order|internal)(?:-[a-z0-9]+)+)["']""")
+_QUOTED_CODE = re.compile(
+    r"""["']((?:plan|limit|graph|order|event|store|internal)(?:-[a-z][a-z0-9]*)+)["']"""
+)
 
 
 def _source_without_error_codes_table() -> str:

@@ -23,6 +23,7 @@ belongs to a store around it.
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ from .errors import (
     NoPlanInForceError,
     OrderError,
     SocialCommerceError,
+    StoreError,
     UnknownParticipantError,
 )
 from .events import (
@@ -93,8 +95,15 @@ class Store(Protocol):
         """Every stored event with its entries, in the order applied."""
         ...
 
-    def append(self, event: Event, entries: tuple[Entry, ...]) -> None:
-        """Record an applied event and its entries (inside ``transaction()``)."""
+    def append(
+        self,
+        event: Event,
+        entries: tuple[Entry, ...],
+        *,
+        canonical: dict[str, Any] | None = None,
+    ) -> None:
+        """Record an applied event and its entries (inside ``transaction()``);
+        ``canonical`` is the event's plain data, when the caller has it."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -200,7 +209,8 @@ class Book:
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
         self._orders: dict[str, _OrderState] = {}
-        self._seen: dict[str, tuple[dict[str, Any], Outcome]] = {}
+        # event id -> (canonical JSON text, first outcome without its evaluation)
+        self._seen: dict[str, tuple[str, Outcome]] = {}
         self._log: list[Event] = []
         self._entries: list[Entry] = []
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
@@ -278,11 +288,11 @@ class Book:
         seen = self._seen.get(event.event_id)
         if seen is not None:
             first, outcome = seen
-            if first != canonical:
+            if first != _canonical_text(canonical):
                 raise EventConflictError(
                     "event-conflict",
                     "this event id was applied before with different content",
-                    path=_first_difference(first, canonical),
+                    path=_first_difference(json.loads(first), canonical),
                     event_id=event.event_id,
                 )
             return outcome._replace(status="duplicate")
@@ -291,7 +301,10 @@ class Book:
         try:
             with self._transaction():
                 outcome = self._apply_in_memory(event, canonical)
-                self._store.append(event, outcome.entries)
+                self._store.append(event, outcome.entries, canonical=canonical)
+        except StoreError:
+            self._reload()  # the store lost the write: memory follows what it holds
+            raise
         except SocialCommerceError:
             raise
         except Exception:
@@ -307,7 +320,10 @@ class Book:
         for entry in outcome.entries:
             check_entry(entry)
         self._entries.extend(outcome.entries)
-        self._seen[event.event_id] = (canonical, outcome)
+        self._seen[event.event_id] = (
+            _canonical_text(canonical),
+            outcome._replace(evaluation=None),
+        )
         self._log.append(event)
         return outcome
 
@@ -352,7 +368,7 @@ class Book:
                         outcome = self.apply(event)
                         applied.append(outcome)
                         if store is not None and outcome.status != "duplicate":
-                            store.append(event, outcome.entries)
+                            store.append(event, outcome.entries, canonical=event_to_dict(event))
                 finally:
                     self._store = store
             return applied
@@ -661,7 +677,11 @@ class Book:
         entries = self._recompute(event, state, remaining, "refunded")
         state.refunded_quantity = quantities
         state.refunded_amount_q = amount_q
-        if not any(amount for amount, _, _ in state.lines.values()) and not remaining:
+        goods_q = _goods_paid_q(state, c.places)
+        every_unit = all(
+            quantities.get(item.item_id, 0) == item.quantity for item in state.order.items
+        )
+        if every_unit or (goods_q and amount_q == goods_q):
             state.closed = True
         return Outcome(
             event.event_id,
@@ -875,6 +895,10 @@ def _frozen_graph(chain: tuple[tuple[str, str, bool], ...], paid_at: datetime) -
             frozen.set_active(participant, False, at=origin)
         inviter = participant
     return frozen
+
+
+def _canonical_text(canonical: dict[str, Any]) -> str:
+    return json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
 
 
 def _first_difference(first: Any, second: Any, path: str = "") -> str:

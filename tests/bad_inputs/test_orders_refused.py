@@ -113,7 +113,7 @@ CASES = [
     _case("negative-quantity", _item(0, quantity=-1), "order-invalid", "items[0].quantity"),
     _case("bool-quantity", _item(0, quantity=True), "order-invalid", "items[0].quantity"),
     _case("string-quantity", _item(0, quantity="2"), "order-invalid", "items[0].quantity"),
-    _case("float-quantity", _item(0, quantity=2.0), "order-invalid", "items[0].quantity"),
+    _case("float-quantity", _item(0, quantity=2.0), "order-float", "items[0].quantity"),
     _case(
         "quantity-of-5001-digits",
         _item(0, quantity=10**5000),

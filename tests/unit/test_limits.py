@@ -52,6 +52,8 @@ from ._helpers import T0, at, deadline, order_data, plan_data
 COVERED = {
     "AMOUNT_MAX",
     "DEPTH_MAX",
+    "EVENTS_PER_BATCH_MAX",
+    "EVENT_LINE_BYTES_MAX",
     "IDENTIFIER_LENGTH_MAX",
     "LEVELS_PER_RULE_MAX",
     "NUMBER_LITERAL_LENGTH_MAX",
@@ -760,3 +762,53 @@ def test_slot_cache_fills_up_to_slot_cache_max_and_no_further() -> None:
     assert results == expected
     assert _evaluate_each_buyer(plan) == expected
     assert len(cache) == SLOT_CACHE_MAX
+
+
+# ------------------------------------------------------- EVENTS_PER_BATCH_MAX
+
+
+def _status_events(count: int) -> list[Any]:
+    from socialcommerce_rules.events import event_from_mapping
+
+    return [
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": f"s{number}", "at": "2026-02-01T00:00:00Z"}
+        )
+        for number in range(count)
+    ]
+
+
+def test_a_batch_of_events_per_batch_max_is_applied_and_one_more_refused() -> None:
+    from socialcommerce_rules.book import Book
+    from socialcommerce_rules.errors import LimitError
+    from socialcommerce_rules.limits import EVENTS_PER_BATCH_MAX
+
+    events = _status_events(EVENTS_PER_BATCH_MAX + 1)
+    book = Book(Plan.from_mapping(plan_data()))
+    with pytest.raises(LimitError) as caught:
+        book.apply_batch(events, atomic=False)
+    assert caught.value.code == "limit-batch"
+    assert book.events == ()
+
+    outcomes = book.apply_batch(events[:EVENTS_PER_BATCH_MAX], atomic=False)
+    assert len(outcomes) == EVENTS_PER_BATCH_MAX
+    assert len(book.events) == EVENTS_PER_BATCH_MAX
+
+
+# ------------------------------------------------------- EVENT_LINE_BYTES_MAX
+
+
+def _settlement_line(size: int) -> str:
+    line = '{"type":"settlement_run","event_id":"s1","at":"2026-02-01T00:00:00Z"}'
+    return line + " " * (size - len(line))
+
+
+def test_an_event_line_of_event_line_bytes_max_is_read_and_one_more_refused() -> None:
+    from socialcommerce_rules.errors import EventError
+    from socialcommerce_rules.events import event_from_json
+    from socialcommerce_rules.limits import EVENT_LINE_BYTES_MAX
+
+    assert event_from_json(_settlement_line(EVENT_LINE_BYTES_MAX)).event_id == "s1"
+    with pytest.raises(EventError) as caught:
+        event_from_json(_settlement_line(EVENT_LINE_BYTES_MAX + 1))
+    assert caught.value.code == "event-invalid"

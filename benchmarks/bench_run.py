@@ -1,0 +1,203 @@
+"""Benchmark: ``socialcommerce-rules run`` over a generated event file into a SQLite ledger.
+
+Generates N events in a child process (deterministic for a seed: joins, paid
+orders, completions, partial refunds by amount, cancellations and a settlement
+run every 1,000 events, in causal order), writes them to a temporary ``.jsonl``
+file, then times the ``run`` command in this process and prints events/s, the
+ledger's size and the process's peak memory.  ``--rerun`` also times running
+the same file again (the ledger replayed, every event a duplicate): the cost of
+resuming after an interruption.  One process, one core.
+
+    python benchmarks/bench_run.py --events 100000
+    python benchmarks/bench_run.py --events 1000000 --rerun
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+PLAN = Path(__file__).with_name("three_level_plan.toml")
+GUIDES = 200
+PRICES_CENTS = (990, 1990, 4990, 9990, 15900, 29900)
+SETTLE_EVERY = 1_000
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def generate(count: int, seed: int, path: Path) -> None:
+    """Write ``count`` events to ``path``: the same file for the same count and seed."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 2, tzinfo=UTC)
+    participants: list[str] = []
+    promoters: list[str] = []
+    pending: list[tuple[str, int]] = []  # paid, not completed: (order id, goods cents)
+    refundable: list[tuple[str, int]] = []  # completed, refundable once
+    orders = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for number in range(1, count + 1):
+            at = (start + timedelta(seconds=20 * number)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            head: dict[str, Any] = {"event_id": f"e{number}", "at": at}
+            draw = rng.random()
+            if number % SETTLE_EVERY == 0:
+                data = {"type": "settlement_run", **head}
+            elif len(participants) < GUIDES or draw < 0.12:
+                participant = f"p{len(participants)}"
+                if len(participants) < GUIDES:
+                    data = {
+                        "type": "participant_joined",
+                        **head,
+                        "participant": participant,
+                        "role": "guide",
+                        "store": f"store-{len(participants)}",
+                    }
+                    promoters.append(participant)
+                else:
+                    role = "maker" if rng.random() < 0.15 else "member"
+                    pool = promoters if rng.random() < 0.8 else participants
+                    data = {
+                        "type": "participant_joined",
+                        **head,
+                        "participant": participant,
+                        "role": role,
+                        "inviter": pool[rng.randrange(len(pool))],
+                    }
+                    if role == "maker":
+                        promoters.append(participant)
+                participants.append(participant)
+            elif draw < 0.55 or not pending:
+                orders += 1
+                quantity = rng.randint(1, 3)
+                price = rng.choice(PRICES_CENTS)
+                order = {
+                    "order_id": f"o{orders}",
+                    "buyer": participants[rng.randrange(len(participants))],
+                    "paid_at": at,
+                    "currency": "CNY",
+                    "items": [
+                        {
+                            "item_id": "1",
+                            "sku": f"SKU-{rng.randrange(500)}",
+                            "quantity": quantity,
+                            "unit_price": _money(price),
+                        }
+                    ],
+                }
+                data = {"type": "order_paid", **head, "order": order}
+                pending.append((f"o{orders}", quantity * price))
+            elif draw < 0.85 or not refundable:
+                position = rng.randrange(len(pending))
+                order_id, goods = pending[position]
+                pending[position] = pending[-1]
+                pending.pop()
+                if rng.random() < 0.05:
+                    data = {"type": "order_cancelled", **head, "order_id": order_id}
+                else:
+                    data = {"type": "order_completed", **head, "order_id": order_id}
+                    refundable.append((order_id, goods))
+            else:
+                position = rng.randrange(len(refundable))
+                order_id, goods = refundable[position]
+                refundable[position] = refundable[-1]
+                refundable.pop()
+                amount = _money(rng.randint(1, max(1, goods // 2)))
+                data = {"type": "order_refunded", **head, "order_id": order_id, "amount": amount}
+            handle.write(json.dumps(data, separators=(",", ":")) + "\n")
+
+
+def run_command(arguments: list[str]) -> tuple[float, float, dict[str, Any]]:
+    """Run the command line in this process: wall seconds, CPU seconds, --json summary."""
+    from socialcommerce_rules.cli import main
+
+    output = io.StringIO()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with contextlib.redirect_stdout(output):
+        main([*arguments, "--json", "--quiet"])
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    return wall, cpu, json.loads(output.getvalue())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--commit-every", type=int, default=10_000)
+    parser.add_argument("--rerun", action="store_true", help="also time a second run")
+    parser.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.generate_only is not None:
+        generate(options.events, options.seed, options.generate_only)
+        return 0
+
+    with tempfile.TemporaryDirectory() as directory:
+        events = Path(directory) / "events.jsonl"
+        db = Path(directory) / "ledger.sqlite"
+        started = time.perf_counter()
+        # A child process writes the file, so that the peak memory below is the run's.
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--events",
+                str(options.events),
+                "--seed",
+                str(options.seed),
+                "--generate-only",
+                str(events),
+            ],
+            check=True,
+        )
+        generated = time.perf_counter() - started
+        arguments = [
+            "run",
+            str(PLAN),
+            str(events),
+            "--db",
+            str(db),
+            "--commit-every",
+            str(options.commit_every),
+        ]
+        seconds, cpu, summary = run_command(arguments)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        size_mb = sum(f.stat().st_size for f in Path(directory).glob("ledger.sqlite*")) / 1e6
+        read = summary["read"]
+        print(
+            f"events file   {options.events:>12,} lines, {events.stat().st_size / 1e6:,.0f} MB,"
+            f" generated in {generated:.1f} s (seed {options.seed})"
+        )
+        print(
+            f"run           {read / seconds:>12,.0f} events/s  ({seconds:.1f} s: "
+            f"{summary['applied']:,} applied, {summary['unchanged']:,} unchanged, "
+            f"{summary['refused']:,} refused; commit every {options.commit_every:,})"
+        )
+        print(
+            f"  per CPU     {read / cpu:>12,.0f} events/CPU-s  ({cpu:.1f} s of CPU: "
+            "the rate on a core of its own)"
+        )
+        print(f"ledger        {size_mb:>12,.0f} MB on disk")
+        print(f"peak memory   {peak_mb:>12,.0f} MB")
+        if options.rerun:
+            seconds, cpu, summary = run_command(arguments)
+            print(
+                f"rerun         {read / seconds:>12,.0f} events/s  ({seconds:.1f} s, "
+                f"{read / cpu:,.0f} events/CPU-s: ledger replayed, "
+                f"{summary['duplicate']:,} duplicates)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
