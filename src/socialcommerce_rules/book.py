@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal, NamedTuple, Protocol
 
 from ._compiled import compiled
@@ -139,6 +140,7 @@ class _OrderState:
     """An order's lifecycle: where its money sits and what each line still holds."""
 
     __slots__ = (
+        "accrued",
         "chain",
         "closed",
         "items_q",
@@ -171,6 +173,7 @@ class _OrderState:
         self.refunded_quantity: dict[str, int] = {}
         self.refunded_amount_q = 0
         self.closed = False
+        self.accrued: dict[str, Decimal] = {}  # accrual entry id -> amount credited
 
 
 class Book:
@@ -402,15 +405,11 @@ class Book:
         except (UnknownParticipantError, NoPlanInForceError) as error:
             # A participant or plan version that has not arrived yet: retriable.
             raise EventNotReadyError(
-                "event-not-ready", str(error), path=error.path, event_id=event.event_id
+                "event-not-ready", error.message, path=error.path, event_id=event.event_id
             ) from None
         except (GraphError, OrderError) as error:
-            if error.code == "graph-not-joined" or error.code == "order-buyer-not-joined":
-                raise EventNotReadyError(
-                    "event-not-ready", str(error), path=error.path, event_id=event.event_id
-                ) from None
             raise type(error)(
-                error.code, str(error), path=error.path, event_id=event.event_id
+                error.code, error.message, path=error.path, event_id=event.event_id
             ) from None
 
     def _joined(self, event: ParticipantJoined) -> Outcome:
@@ -548,6 +547,7 @@ class Book:
             )
             entries.append(entry)
             state.lines[_key(line)] = (line.amount, line.unit, entry.entry_id)
+            state.accrued[entry.entry_id] = line.amount
         self._graph.apply(evaluation.effects)
         self._orders[order.order_id] = state
         self._ordered.add(order.buyer)
@@ -665,23 +665,21 @@ class Book:
                     event_id=event.event_id,
                 )
             amount_q += int(scaled)
-            if amount_q > _goods_paid_q(state, c.places):
-                raise EventError(
-                    "event-refund-exceeds-paid",
-                    f"refunds would add up to more than the "
-                    f"{_goods_paid_q(state, c.places)} quanta paid for goods",
-                    path="amount",
-                    event_id=event.event_id,
-                )
+        if amount_q > _kept_goods(state, quantities, c.places):
+            raise EventError(
+                "event-refund-exceeds-paid",
+                "refunds would add up to more than was paid for the goods",
+                path="amount" if event.amount is not None else "items",
+                event_id=event.event_id,
+            )
         remaining = self._remaining_lines(state, quantities, amount_q)
         entries = self._recompute(event, state, remaining, "refunded")
         state.refunded_quantity = quantities
         state.refunded_amount_q = amount_q
-        goods_q = _goods_paid_q(state, c.places)
         every_unit = all(
             quantities.get(item.item_id, 0) == item.quantity for item in state.order.items
         )
-        if every_unit or (goods_q and amount_q == goods_q):
+        if every_unit or (amount_q and amount_q >= _kept_goods(state, quantities, c.places)):
             state.closed = True
         return Outcome(
             event.event_id,
@@ -697,15 +695,15 @@ class Book:
     ) -> dict[_LineKey, Decimal]:
         """The plan applied to what the buyer keeps, against the chain frozen at payment."""
         c = compiled(state.plan)
-        goods_q = _goods_paid_q(state, c.places)
+        kept_goods = _kept_goods(state, quantities, c.places)
+        share = (kept_goods - amount_q) / kept_goods if kept_goods else Fraction(1)
         items: list[OrderItem] = []
         for item, base_q in zip(state.order.items, state.items_q, strict=True):
             kept = item.quantity - quantities.get(item.item_id, 0)
             if not kept:
                 continue
-            # Cumulative and exact: the base kept is the base paid, times the units
-            # kept, times the share of goods money kept, rounded down to the quantum.
-            kept_q = base_q * kept * (goods_q - amount_q) // (item.quantity * goods_q or 1)
+            # The base of the units kept, less their share of the money refunded.
+            kept_q = int(Fraction(base_q * kept, item.quantity) * share)
             unit_q = max(int(item.unit_price.scaleb(c.places, EXACT_CONTEXT)), -(-kept_q // kept))
             unit_price = EXACT_CONTEXT.multiply(Decimal(unit_q), c.quantum)
             discount = EXACT_CONTEXT.multiply(Decimal(unit_q * kept - kept_q), c.quantum)
@@ -739,8 +737,8 @@ class Book:
         for key in sorted(state.lines):
             amount, unit, accrual = state.lines[key]
             target = remaining.get(key, ZERO if unit == POINTS else money_zero)
-            if target > amount:
-                target = amount  # never credit more than the payment did
+            if target > state.accrued[accrual]:
+                target = state.accrued[accrual]  # never credit more than the payment did
             delta = EXACT_CONTEXT.subtract(target, amount)
             if not delta:
                 continue
@@ -750,7 +748,7 @@ class Book:
                     event,
                     len(entries),
                     state.order.order_id,
-                    "clawback",
+                    "clawback" if delta < 0 else "adjustment",
                     unit,
                     [
                         Posting(beneficiary, state.state, delta),
@@ -877,6 +875,8 @@ def _frozen_chain(
     at = evaluation.paid_at
     above = [sharer] if sharer is not None else []
     above += graph.ancestors(sharer or evaluation.buyer, at=at, max_depth=plan.max_depth)
+    if evaluation.buyer in above:  # the walk up from a sharer stops below the buyer
+        above = above[: above.index(evaluation.buyer)]
     chain = [evaluation.buyer, *above][: plan.max_depth + 1]
     return tuple(
         (participant, graph.role(participant, at=at), graph.is_active(participant, at=at))
@@ -915,3 +915,20 @@ def _first_difference(first: Any, second: Any, path: str = "") -> str:
         if len(first) != len(second):
             return f"{path}[{min(len(first), len(second))}]"
     return path
+
+
+def _kept_goods(state: _OrderState, quantities: dict[str, int], places: int) -> Fraction:
+    """What the buyer paid for the goods in the units they keep (exact)."""
+    nets = []
+    for item in state.order.items:
+        gross = int(item.unit_price.scaleb(places, EXACT_CONTEXT)) * item.quantity
+        nets.append(gross - int(item.discount.scaleb(places, EXACT_CONTEXT)))
+    total = sum(nets)
+    if not total:
+        return Fraction(0)
+    goods = _goods_paid_q(state, places)
+    kept = Fraction(0)
+    for item, net in zip(state.order.items, nets, strict=True):
+        left = item.quantity - quantities.get(item.item_id, 0)
+        kept += Fraction(goods * net * left, total * item.quantity)
+    return kept

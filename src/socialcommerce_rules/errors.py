@@ -150,6 +150,7 @@ class SocialCommerceError(Exception):
         self.code = code
         self.path = path
         self.event_id = event_id
+        self.message = message
         prefix = f"{path}: " if path else ""
         where = f" [{event_id}]" if event_id is not None else ""
         super().__init__(f"{prefix}{message}{where}")

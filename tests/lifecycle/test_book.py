@@ -1,0 +1,494 @@
+"""The book's lifecycle rules, one example each: refusals, batches, time, refunds.
+
+The golden vectors pin whole scenarios; these tests pin the rules a backend
+relies on one at a time, with the amounts worked out in the comments.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from socialcommerce_rules import Plan, SocialCommerceError, load_plan
+from socialcommerce_rules.book import Book
+from socialcommerce_rules.errors import EventConflictError, EventError, EventNotReadyError
+from socialcommerce_rules.events import Event, event_from_mapping
+from socialcommerce_rules.ledger import Balance
+
+from ._runner import VECTORS
+
+PLAN = load_plan(VECTORS / "001-pay-complete-settle" / "plan.toml")
+
+
+def _joined(event_id: str, at: str, who: str, role: str, inviter: str | None = None) -> Event:
+    data: dict[str, Any] = {"type": "participant_joined", "event_id": event_id, "at": at}
+    data |= {"participant": who, "role": role, "inviter": inviter}
+    return event_from_mapping(data)
+
+
+def _paid(
+    event_id: str, order_id: str, buyer: str, at: str, price: str, quantity: int = 1, **extra: Any
+) -> Event:
+    item = {"item_id": "1", "sku": "TEA-250G", "unit_price": price, "quantity": quantity}
+    order = {"order_id": order_id, "buyer": buyer, "paid_at": at, "currency": "CNY"}
+    data = {
+        "type": "order_paid",
+        "event_id": event_id,
+        "at": at,
+        "order": order | {"items": [item]},
+    }
+    return event_from_mapping(data | extra)
+
+
+def _step(kind: str, event_id: str, at: str, order_id: str = "o-1", **fields: Any) -> Event:
+    data = {"type": kind, "event_id": event_id, "at": at, "order_id": order_id}
+    return event_from_mapping(data | fields)
+
+
+TREE = [
+    _joined("j-guide-li", "2026-01-02T09:00:00+08:00", "guide-li", "guide"),
+    _joined("j-ann", "2026-01-03T10:00:00+08:00", "ann", "maker", "guide-li"),
+    _joined("j-zhao", "2026-01-04T10:00:00+08:00", "zhao", "member", "ann"),
+]
+# zhao pays 3 x 100.00: ann 10% = 30.00, guide-li 5% = 15.00, zhao 300 points.
+PAID = _paid("p-o1", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "100.00", 3)
+
+
+def _book(*events: Event, plan: Plan = PLAN) -> Book:
+    book = Book(plan)
+    for event in events:
+        book.apply(event)
+    return book
+
+
+def _state(book: Book) -> tuple[object, ...]:
+    lines = {}
+    for order_id in ("o-1", "o-2"):
+        try:
+            lines[order_id] = book.order_lines(order_id)
+        except LookupError:
+            lines[order_id] = None
+    return (book.entries, book.events, book.balances(), lines)
+
+
+def _amounts(book: Book, unit: str = "CNY") -> dict[tuple[str, str], str]:
+    return {(b.holder, b.state): f"{b.amount}" for b in book.balances() if b.unit == unit}
+
+
+# ------------------------------------------------------------ refused events
+
+
+REFUSED_AFTER_PAYMENT = [
+    pytest.param(
+        _step(
+            "order_refunded",
+            "r-x",
+            "2026-01-06T12:00:00+08:00",
+            items=[{"item_id": "9", "quantity": 1}],
+        ),
+        "event-unknown-item",
+        "items",
+        id="unknown-item",
+    ),
+    pytest.param(
+        _step(
+            "order_refunded",
+            "r-x",
+            "2026-01-06T12:00:00+08:00",
+            items=[{"item_id": "1", "quantity": 4}],
+        ),
+        "event-refund-exceeds-paid",
+        "items",
+        id="units-above-paid",
+    ),
+    pytest.param(
+        _step("order_refunded", "r-x", "2026-01-06T12:00:00+08:00", amount="300.01"),
+        "event-refund-exceeds-paid",
+        "amount",
+        id="amount-above-paid",
+    ),
+    pytest.param(
+        _step("order_refunded", "r-x", "2026-01-06T12:00:00+08:00", amount="0.001"),
+        "event-invalid",
+        "amount",
+        id="amount-finer-than-quantum",
+    ),
+    pytest.param(
+        _paid("p-again", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "100.00", 3),
+        "event-order-already-paid",
+        "order.order_id",
+        id="second-payment",
+    ),
+    pytest.param(
+        _step("order_refunded", "r-x", "2026-01-06T12:00:00+08:00", order_id="o-2", amount="1.00"),
+        "event-not-ready",
+        "order_id",
+        id="refund-of-an-unpaid-order",
+    ),
+    pytest.param(
+        _step("order_completed", "c-x", "2026-01-06T12:00:00+08:00", order_id="o-2"),
+        "event-not-ready",
+        "order_id",
+        id="completion-of-an-unpaid-order",
+    ),
+    pytest.param(
+        _paid("p-o2", "o-2", "nobody", "2026-01-05T13:00:00+08:00", "10.00"),
+        "event-not-ready",
+        "buyer",
+        id="payment-by-someone-not-joined",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "code", "path"), REFUSED_AFTER_PAYMENT)
+def test_a_refused_event_changes_nothing_and_is_not_remembered(
+    event: Event, code: str, path: str
+) -> None:
+    book = _book(*TREE, PAID)
+    before = _state(book)
+    with pytest.raises(SocialCommerceError) as caught:
+        book.apply(event)
+    assert (caught.value.code, caught.value.path, caught.value.event_id) == (
+        code,
+        path,
+        event.event_id,
+    )
+    assert isinstance(caught.value, EventNotReadyError) == (code == "event-not-ready")
+    assert _state(book) == before
+    # Refused, the id is free: the same id with other content is not a conflict.
+    fine = _step("order_refunded", event.event_id, "2026-01-06T12:00:00+08:00", amount="1.00")
+    assert book.apply(fine).status == "applied"
+
+
+def test_a_not_ready_error_names_its_path_and_event_once() -> None:
+    book = _book(*TREE[:2])
+    with pytest.raises(EventNotReadyError) as caught:
+        book.apply(PAID)
+    message = str(caught.value)
+    assert message.startswith("buyer: the buyer 'zhao'"), message
+    assert message.count("buyer:") == 1, message
+    assert message.endswith(" [p-o1]"), message
+    assert message.count("[") == 1, message
+
+
+def test_a_conflict_names_the_first_differing_field() -> None:
+    book = _book(*TREE, PAID)
+    changed = _paid("p-o1", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "100.01", 3)
+    with pytest.raises(EventConflictError) as caught:
+        book.apply(changed)
+    assert caught.value.path == "order.items[0].unit_price"
+    other_type = _step("order_completed", "p-o1", "2026-01-05T12:00:00+08:00")
+    with pytest.raises(EventConflictError) as caught:
+        book.apply(other_type)
+    assert caught.value.path == "type"
+
+
+def test_a_duplicate_returns_the_first_outcome_however_late() -> None:
+    book = _book(*TREE, PAID)
+    refund = _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="30.00")
+    first = book.apply(refund)
+    book.apply(_step("order_completed", "c-1", "2026-01-07T12:00:00+08:00"))
+    book.apply(
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": "s-1", "at": "2026-02-01T00:00:00+08:00"}
+        )
+    )
+    entries = book.entries
+    again = book.apply(refund)
+    assert again.status == "duplicate"
+    assert again.entries == first.entries
+    assert again.message == first.message
+    assert book.entries == entries
+
+
+# ------------------------------------------------------------------ batches
+
+
+def test_an_atomic_batch_applies_nothing_when_one_event_is_refused() -> None:
+    book = _book(*TREE)
+    before = _state(book)
+    batch = [
+        PAID,
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="100.00"),
+        _step("order_refunded", "r-2", "2026-01-06T13:00:00+08:00", amount="200.01"),
+    ]
+    with pytest.raises(EventError) as caught:
+        book.apply_batch(batch)
+    assert caught.value.code == "event-refund-exceeds-paid"
+    assert caught.value.event_id == "r-2"
+    assert _state(book) == before
+    # The batch without its bad event applies whole: pay, then refund a third.
+    outcomes = book.apply_batch(batch[:2])
+    assert [outcome.status for outcome in outcomes] == ["applied", "applied"]  # type: ignore[union-attr]
+    assert book.order_lines("o-1")[("sales-commission", "1", "ann", 1)] == Decimal("20.00")
+
+
+def test_a_non_atomic_batch_reports_each_event_in_order() -> None:
+    book = _book(*TREE)
+    batch = [
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="100.00"),
+        PAID,
+        PAID,
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="100.00"),
+        _step("order_refunded", "r-2", "2026-01-06T13:00:00+08:00", amount="200.01"),
+    ]
+    results = book.apply_batch(batch, atomic=False)
+    kinds = [
+        result.code if isinstance(result, SocialCommerceError) else result.status
+        for result in results
+    ]
+    assert kinds == [
+        "event-not-ready",
+        "applied",
+        "duplicate",
+        "applied",
+        "event-refund-exceeds-paid",
+    ]
+    assert _amounts(book) == {
+        ("ann", "pending"): "20.00",
+        ("guide-li", "pending"): "10.00",
+        ("merchant", "commission"): "-30.00",
+    }
+
+
+# --------------------------------------------------------------------- time
+
+
+def test_balances_as_of_any_instant_follow_the_lifecycle() -> None:
+    book = _book(
+        *TREE,
+        PAID,  # 01-05 12:00: pending
+        _step("order_completed", "c-1", "2026-01-08T12:00:00+08:00"),  # held until 01-15 12:00
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": "s-1", "at": "2026-01-15T12:00:00+08:00"}
+        ),
+        _step(
+            "order_refunded",
+            "r-1",
+            "2026-01-20T12:00:00+08:00",
+            items=[{"item_id": "1", "quantity": 1}],
+        ),
+    )
+
+    def at(text: str) -> dict[tuple[str, str], str]:
+        return {
+            (b.holder, b.state): f"{b.amount}"
+            for b in book.balances(as_of=datetime.fromisoformat(text))
+            if b.unit == "CNY"
+        }
+
+    assert at("2026-01-05T11:59:59+08:00") == {}
+    assert at("2026-01-05T12:00:00+08:00") == {
+        ("ann", "pending"): "30.00",
+        ("guide-li", "pending"): "15.00",
+        ("merchant", "commission"): "-45.00",
+    }
+    assert at("2026-01-10T00:00:00+08:00") == {
+        ("ann", "held"): "30.00",
+        ("guide-li", "held"): "15.00",
+        ("merchant", "commission"): "-45.00",
+    }
+    assert at("2026-01-16T00:00:00+08:00") == {
+        ("ann", "available"): "30.00",
+        ("guide-li", "available"): "15.00",
+        ("merchant", "commission"): "-45.00",
+    }
+    # The refund of 1 of 3 units after settlement: ann 20.00, guide-li 10.00 remain.
+    assert at("2026-01-20T12:00:00+08:00") == {
+        ("ann", "available"): "20.00",
+        ("guide-li", "available"): "10.00",
+        ("merchant", "commission"): "-30.00",
+    }
+    assert book.balances() == book.balances(as_of=datetime.fromisoformat("2030-01-01T00:00:00Z"))
+    assert all(isinstance(balance, Balance) for balance in book.balances())
+
+
+def test_a_settlement_run_never_releases_an_open_window() -> None:
+    book = _book(*TREE, PAID, _step("order_completed", "c-1", "2026-01-08T12:00:00+08:00"))
+    early = book.apply(
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": "s-1", "at": "2026-01-15T11:59:59.999999+08:00"}
+        )
+    )
+    assert early.entries == ()
+    on_time = book.apply(
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": "s-2", "at": "2026-01-15T12:00:00+08:00"}
+        )
+    )
+    assert [entry.kind for entry in on_time.entries] == ["release", "release", "release"]
+    # Nothing is released twice.
+    later = book.apply(
+        event_from_mapping(
+            {"type": "settlement_run", "event_id": "s-3", "at": "2026-02-01T00:00:00+08:00"}
+        )
+    )
+    assert later.entries == ()
+
+
+# ------------------------------------------------------------------ refunds
+
+# Level 1 maker 7%, level 2 guide 3%; a rule's lines on an item share its rounded
+# total, leftover cents to the largest remainders (ties to the lower level).
+SHARED = Plan.from_mapping(
+    {
+        "id": "shared-remainder",
+        "version": 1,
+        "effective_from": "2026-01-01T00:00:00+08:00",
+        "currency": "CNY",
+        "rounding": "down",
+        "remainder": "beneficiaries",
+        "max_depth": 2,
+        "roles": [
+            {"name": "member", "rank": 0, "earns": "points"},
+            {"name": "maker", "rank": 1, "earns": "money"},
+            {"name": "guide", "rank": 2, "earns": "money"},
+        ],
+        "rules": [
+            {
+                "kind": "level",
+                "id": "sales",
+                "levels": [
+                    {"level": 1, "rates": {"maker": "0.07"}},
+                    {"level": 2, "rates": {"guide": "0.03"}},
+                ],
+            }
+        ],
+    }
+)
+ONE_YUAN = _paid("p-o1", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "1.00")
+
+
+def test_a_refund_split_in_two_leaves_the_lines_of_the_whole_refund() -> None:
+    """Kept 0.25: ann 1.75 and guide-li 0.75 cents share floor(2.5) = 2: the tie goes to
+    level 1, ann 0.02, guide-li 0.00. Kept 0.24: 1.68 and 0.72 share 2: guide-li has
+    the larger remainder, ann 0.01, guide-li 0.01 (at most the 0.03 the payment
+    credited). Refunding 0.75 then 0.01 must end where refunding 0.76 does."""
+    at_once = _book(*TREE, ONE_YUAN, plan=SHARED)
+    at_once.apply(_step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="0.76"))
+    split = _book(*TREE, ONE_YUAN, plan=SHARED)
+    split.apply(_step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="0.75"))
+    assert split.order_lines("o-1") == {
+        ("sales", "1", "ann", 1): Decimal("0.02"),
+        ("sales", "1", "guide-li", 2): Decimal("0.00"),
+    }
+    split.apply(_step("order_refunded", "r-2", "2026-01-06T13:00:00+08:00", amount="0.01"))
+    expected = {
+        ("sales", "1", "ann", 1): Decimal("0.01"),
+        ("sales", "1", "guide-li", 2): Decimal("0.01"),
+    }
+    assert at_once.order_lines("o-1") == expected
+    assert split.order_lines("o-1") == expected
+    assert _amounts(split) == _amounts(at_once)
+
+
+def test_a_refund_of_an_order_credited_through_a_downline_sharer() -> None:
+    """guide-li buys 2 x 100.00 through ann's link, credited to the sharer: ann, a
+    maker at level 1, earns 20.00; the walk up from ann stops below the buyer.
+    Refunding one unit leaves ann 10.00."""
+    book = _book(*TREE[:2])
+    book.apply(
+        _paid(
+            "p-o1",
+            "o-1",
+            "guide-li",
+            "2026-01-05T12:00:00+08:00",
+            "100.00",
+            2,
+            sharer="ann",
+            credit="sharer",
+        )
+    )
+    assert book.order_lines("o-1") == {("sales-commission", "1", "ann", 1): Decimal("20.00")}
+    book.apply(
+        _step(
+            "order_refunded",
+            "r-1",
+            "2026-01-06T12:00:00+08:00",
+            items=[{"item_id": "1", "quantity": 1}],
+        )
+    )
+    assert book.order_lines("o-1") == {("sales-commission", "1", "ann", 1): Decimal("10.00")}
+    assert _amounts(book) == {("ann", "pending"): "10.00", ("merchant", "commission"): "-10.00"}
+
+
+def test_an_order_whose_lines_reached_zero_still_takes_refunds_until_nothing_is_kept() -> None:
+    """1.00 paid, ann 0.10 and guide-li 0.05: after 0.95 refunded every line is zero
+    (ann floor(0.5) cents), but zhao still keeps 0.05: refunding it is fine, and
+    only then is the order closed."""
+    book = _book(*TREE, _paid("p-o1", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "1.00"))
+    book.apply(_step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="0.95"))
+    assert not any(book.order_lines("o-1").values())
+    assert (
+        book.apply(
+            _step("order_refunded", "r-2", "2026-01-06T13:00:00+08:00", amount="0.05")
+        ).entries
+        == ()
+    )
+    with pytest.raises(EventError) as caught:
+        book.apply(_step("order_refunded", "r-3", "2026-01-06T14:00:00+08:00", amount="0.01"))
+    assert caught.value.code == "event-order-closed"
+
+
+def test_an_order_that_credits_nobody_takes_several_partial_refunds() -> None:
+    """zhao is a root member: nobody above, and the plan pays members points only on
+    level 0 at 1 per yuan, so 0.50 earns nothing. Partial refunds still apply."""
+    lone = _joined("j-zhao", "2026-01-04T10:00:00+08:00", "zhao", "member")
+    book = _book(lone, _paid("p-o1", "o-1", "zhao", "2026-01-05T12:00:00+08:00", "0.50"))
+    assert book.order_lines("o-1") == {}
+    book.apply(_step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="0.10"))
+    book.apply(_step("order_refunded", "r-2", "2026-01-06T13:00:00+08:00", amount="0.10"))
+    book.apply(_step("order_completed", "c-1", "2026-01-07T12:00:00+08:00"))
+    assert book.entries == ()
+
+
+# An event that contradicts what has arrived can never become ready: a retry would
+# park it forever. Only a missing prerequisite is retriable.
+CONTRADICTIONS = [
+    pytest.param(
+        _joined("j-wu", "2026-01-01T09:00:00+08:00", "wu", "member", "guide-li"),
+        "graph-not-joined",
+        "inviter",
+        id="join-before-the-inviter-joined",
+    ),
+    pytest.param(
+        _paid("p-o2", "o-2", "zhao", "2026-01-04T09:00:00+08:00", "10.00"),
+        "order-buyer-not-joined",
+        "buyer",
+        id="payment-before-the-buyer-joined",
+    ),
+    pytest.param(
+        event_from_mapping(
+            {
+                "type": "role_changed",
+                "event_id": "rc-1",
+                "at": "2026-01-03T09:00:00+08:00",
+                "participant": "zhao",
+                "role": "maker",
+            }
+        ),
+        "graph-not-joined",
+        "participant",
+        id="role-change-before-the-join",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "code", "path"), CONTRADICTIONS)
+def test_an_event_dated_before_a_recorded_join_is_refused_for_good(
+    event: Event, code: str, path: str
+) -> None:
+    book = _book(*TREE)
+    before = _state(book)
+    with pytest.raises(SocialCommerceError) as caught:
+        book.apply(event)
+    assert not isinstance(caught.value, EventNotReadyError), caught.value
+    assert (caught.value.code, caught.value.path, caught.value.event_id) == (
+        code,
+        path,
+        event.event_id,
+    )
+    assert _state(book) == before
