@@ -18,10 +18,11 @@ line (or each rule's lines on an item together), each cap, and each points award
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
-from typing import Any, NamedTuple
+from decimal import Decimal
+from operator import itemgetter
+from typing import Any, NamedTuple, NoReturn
 
-from ._compiled import MONEY, CompiledPlan, CompiledRule, compiled
+from ._compiled import MONEY, CompiledLevel, CompiledPlan, CompiledRule, compiled
 from ._time import EPOCH, format_instant, to_instant
 from .errors import (
     InternalInvariantError,
@@ -32,7 +33,7 @@ from .errors import (
 from .graph import ReferralGraph, RoleChange
 from .limits import DEPTH_MAX, SLOT_CACHE_MAX
 from .money import EXACT_CONTEXT, allocate, exact_sum, format_decimal
-from .orders import Order
+from .orders import Order, OrderItem
 from .plan import Plan, PlanSet
 
 __all__ = ["Evaluation", "InviteAward", "ItemBase", "PayoutLine", "evaluate", "evaluate_invite"]
@@ -204,33 +205,70 @@ class InviteAward(NamedTuple):
 
 
 class _Chain(NamedTuple):
+    """The buyer and the uplines paid, nearest first, as they stood at payment."""
+
     numbers: list[int]  # graph numbers, buyer first
     ids: list[str]
-    roles: list[int]  # plan role numbers
+    role_names: list[str]
     active: list[bool]
 
 
 class _Slot(NamedTuple):
-    """Who takes one level of a rule for a given chain of roles and statuses,
-    with the parts of the explanation that depend only on that."""
+    """One beneficiary's share under one rule for a pattern of roles and statuses.
 
+    The exact amount on an item is ``factor * numerator / denominator`` (the
+    rule's denominator) in quanta, or in points; the factor is the item's base in
+    quanta, or its quantity for a fixed amount per unit.  Everything else here is
+    the part of each line and of its reason that depends only on the pattern: a
+    reason reads ``{beneficiary} earns {amount}{head}{base or quantity}{middle}``
+    ``{sku}{" by {buyer}, " if upline}{tail}``.
+    """
+
+    distance: int
+    numerator: int
+    per_unit: bool  # the factor is the quantity, not the base
+    group: int  # the rule's nominal group with this numerator and per_unit, or -1
+    scale: Decimal  # the exact amount as a decimal is ``factor * scale``
+    amount_scale: Decimal  # the amount is ``quanta * amount_scale``
+    unit: str
+    role_text: str
     rule_id: str
     rule_level: int
-    distance: int
-    value: Decimal  # rate, fixed quanta per unit, or points per currency unit
-    fixed: bool
-    value_text: str  # "10%", "the difference 15% - 10% = 5%", "80.00 CNY per unit"
-    role_text: str
-    level_text: str  # "level 1", or "level 2 after skipping ineligible uplines"
-    below_text: str  # "", "1 level below them", "2 levels below them"
+    rate: Decimal | None
+    fixed_amount: Decimal | None
+    rounding: str
+    head: str  # " CNY: 10% of the ", " CNY: 80.00 CNY per unit x "
+    middle: str  # " CNY paid for the purchase of ", " for their own purchase of "
+    upline: bool  # the beneficiary is above the buyer
+    tail: str  # "1 level below them, as maker (rule r, level 1)."
 
 
 # A draft line is a small list, mutated by rounding and caps before the line is
-# built: [slot, item index, exact amount in quanta, amount in quanta, amount before cap].
-_SLOT, _ITEM, _EXACT, _AMOUNT, _CAPPED = range(5)
+# built: [slot, item index, factor, amount in quanta (or points), amount before cap].
+_SLOT, _ITEM, _FACTOR, _AMOUNT, _CAPPED = range(5)
+_amount_of = itemgetter(_AMOUNT)
+
+# A slot with the fields the amounts need unpacked: (slot, numerator, per_unit, group).
+_Term = tuple[_Slot, int, bool, int]
+_RuleSlots = tuple[tuple[CompiledRule, tuple[_Term, ...]], ...]
 
 
-def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evaluation:
+class _Pattern(NamedTuple):
+    """What a chain's roles and statuses alone decide: the plan's role numbers
+    along it and the slots of every money rule and purchase-points rule."""
+
+    roles: tuple[int, ...]
+    money: _RuleSlots
+    points: _RuleSlots
+    deepest: int  # the largest distance of any slot, or -1
+
+
+_new = tuple.__new__
+
+
+def evaluate(
+    plans: Plan | PlanSet, graph: ReferralGraph, order: Order, *, sharer: str | None = None
+) -> Evaluation:
     """Evaluate a paid order: who is credited, who is paid what, and why.
 
     Args:
@@ -238,6 +276,13 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
             order was paid is used).
         graph: the referral graph; read as it stood at ``order.paid_at``.
         order: the paid order.
+        sharer: who shared the link the order was placed through, when the sale
+            is credited through them rather than through the buyer's bound upline.
+            The chain paid is then the buyer (level 0), the sharer (level 1) and
+            the sharer's uplines as of ``paid_at``, still at most ``max_depth``
+            levels; the walk up from the sharer stops below the buyer, should the
+            buyer be among the sharer's uplines, so nobody is paid twice.  The
+            performance owner is still found on the buyer's own bound chain.
 
     Returns:
         The evaluation.  Nothing is recorded; apply ``effects`` to the graph with
@@ -246,9 +291,10 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
     Raises:
         NoPlanInForceError: no plan version was in force at the payment time.
         OrderError: a currency mismatch, an amount finer than the quantum,
-            discounts above prices, a buyer not yet joined, or a role the plan does
-            not declare.
-        UnknownParticipantError: the buyer is not in the graph.
+            discounts above prices, a buyer not yet joined, a role the plan does
+            not declare, or the buyer named as the sharer (``order-invalid``).
+        UnknownParticipantError: the buyer is not in the graph, or the sharer had
+            not joined it by the payment time.
 
     >>> from socialcommerce_rules import load_plan, ReferralGraph, Order
     >>> from datetime import datetime, timezone
@@ -265,52 +311,52 @@ def evaluate(plans: Plan | PlanSet, graph: ReferralGraph, order: Order) -> Evalu
     [('guide-1', '12.00')]
     """
     instant = to_instant(order.paid_at)
-    c = _plan_at(plans, instant, order.order_id)
+    order_id = order.order_id
+    c = _plan_at(plans, instant, order_id)
     if order.currency != c.currency:
         raise OrderError(
             "order-currency-mismatch",
             f"{order.currency} is not the plan's currency {c.currency}",
             path="currency",
-            event_id=order.order_id,
+            event_id=order_id,
         )
-    chain = _chain(c, graph, order, instant)
+    chain = _chain(c, graph, order, instant, sharer)
+    pattern = _pattern(c, graph, chain, order_id, sharer is not None)
     items, bases_q = _item_bases(c, order)
-    slots = _slots(c, chain)
-    money: list[list[Any]] = []
-    pool_q = 0
-    for rule, rule_slots in zip(c.money_rules, slots, strict=False):
-        if rule.kind == "differential":
-            pool_q += _differential(c, rule, rule_slots, order, bases_q, money)
-        else:
-            pool_q += _levels(c, rule, rule_slots, order, bases_q, money)
+    money, pool_q = _money(c, pattern.money, items, bases_q)
     base_q = sum(bases_q)
-    cap_q = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
+    numerator, denominator = c.cap_order
+    cap_q = base_q * numerator // denominator
     pool_q = min(pool_q, cap_q)
-    _apply_caps(c, money, base_q, cap_q)
-    money = [draft for draft in money if draft[_AMOUNT]]
-    points = _points(c, slots[len(c.money_rules) :], order, bases_q)
-    paid_q = sum(draft[_AMOUNT] for draft in money)
-    lines = _lines(c, order, chain, items, money, c.currency)
-    lines += _lines(c, order, chain, items, points, POINTS_UNIT)
-    _check(c, order, lines, pool_q, paid_q, base_q)
-    owner, store = _performance(c, graph, chain, instant)
-    return Evaluation(
-        order.order_id,
-        order.buyer,
-        order.paid_at,
-        c.plan_id,
-        c.plan_version,
-        c.currency,
-        owner,
-        store,
-        _amount(c, base_q) if base_q else c.zero,
-        _amount(c, pool_q) if pool_q else c.zero,
-        _amount(c, paid_q) if paid_q else c.zero,
-        _amount(c, pool_q - paid_q) if pool_q != paid_q else c.zero,
-        Decimal(sum(draft[_AMOUNT] for draft in points)) if points else _ZERO_POINTS,
-        items,
-        tuple(lines),
-        _effects(c, order, chain, instant) if c.gift_packs else (),
+    paid_q = sum(map(_amount_of, money))
+    if paid_q > cap_q or (money and c.cap_beneficiary is not None):
+        money = _apply_caps(c, money, base_q, cap_q)
+        paid_q = sum(map(_amount_of, money))
+    points = _points(pattern.points, items, bases_q) if pattern.points else []
+    drafts = money + points if points else money
+    _check(c, order_id, pattern, drafts, (pool_q, paid_q, cap_q))
+    owner, store = _performance(c, graph, chain, instant, sharer is not None)
+    multiply, quantum, zero = EXACT_CONTEXT.multiply, c.quantum, c.zero
+    return _new(
+        Evaluation,
+        (
+            order_id,
+            order.buyer,
+            order.paid_at,
+            c.plan_id,
+            c.plan_version,
+            c.currency,
+            owner,
+            store,
+            items[0].base if len(items) == 1 else (multiply(quantum, base_q) if base_q else zero),
+            multiply(quantum, pool_q) if pool_q else zero,
+            multiply(quantum, paid_q) if paid_q else zero,
+            multiply(quantum, pool_q - paid_q) if pool_q != paid_q else zero,
+            Decimal(sum(map(_amount_of, points))) if points else _ZERO_POINTS,
+            items,
+            tuple(_lines(c, order_id, chain, items, drafts)),
+            _effects(c, order, items, pattern.roles[0], instant) if c.gift_packs else (),
+        ),
     )
 
 
@@ -346,35 +392,38 @@ def evaluate_invite(plans: Plan | PlanSet, graph: ReferralGraph, participant: st
     instant = graph._joined[number]
     joined_at = EPOCH + timedelta(microseconds=instant)
     c = _plan_at(plans, instant, participant)
-    chain = _walk_chain(c, graph, number, instant, participant)
+    chain = _new(_Chain, graph._walk(number, instant, c.max_depth))
+    roles = _plan_roles(c, graph, chain, participant, sharing=False)
     lines = []
     for rule in c.invite_points_rules:
-        for slot in _level_slots(c, rule, chain):
-            amount = slot.value
-            below = f"{participant}, {slot.below_text}" if slot.distance else "themselves"
+        for level, distance, role in _takers(c, rule, roles, chain.active):
+            amount = level.values[role]
+            assert amount is not None
+            below = f"{participant}, {_below_text(distance)}" if distance else "themselves"
+            role_text = c.role_names[role]
             lines.append(
                 PayoutLine(
                     None,
                     None,
-                    chain.ids[slot.distance],
-                    slot.distance,
-                    slot.role_text,
+                    chain.ids[distance],
+                    distance,
+                    role_text,
                     POINTS_UNIT,
                     amount,
-                    slot.rule_id,
-                    slot.rule_level,
+                    rule.rule_id,
+                    level.level,
                     _ZERO_POINTS,
                     None,
                     amount,
                     amount,
                     "down",
                     None,
-                    tuple(chain.ids[: slot.distance + 1]),
+                    tuple(chain.ids[: distance + 1]),
                     c.plan_id,
                     c.plan_version,
-                    f"{chain.ids[slot.distance]} earns {format_decimal(amount)} points for "
-                    f"inviting {below}, as {slot.role_text} "
-                    f"(rule {slot.rule_id}, {slot.level_text}).",
+                    f"{chain.ids[distance]} earns {format_decimal(amount)} points for "
+                    f"inviting {below}, as {role_text} "
+                    f"(rule {rule.rule_id}, {_level_text(level.level, distance)}).",
                 )
             )
     return InviteAward(
@@ -407,7 +456,10 @@ def _plan_at(plans: Plan | PlanSet, instant: int, order_id: str) -> CompiledPlan
     return c
 
 
-def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) -> _Chain:
+def _chain(
+    c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int, sharer: str | None
+) -> _Chain:
+    """The buyer and the uplines paid: the buyer's bound chain, or through the sharer."""
     buyer = graph._index.get(order.buyer)
     if buyer is None:
         raise UnknownParticipantError(
@@ -424,50 +476,158 @@ def _chain(c: CompiledPlan, graph: ReferralGraph, order: Order, instant: int) ->
             path="buyer",
             event_id=order.order_id,
         )
-    return _walk_chain(c, graph, buyer, instant, order.order_id)
+    if sharer is None:
+        return _new(_Chain, graph._walk(buyer, instant, c.max_depth))
+    chain = _new(_Chain, graph._walk(buyer, instant, 0))
+    sharing = _sharer_number(graph, order, instant, sharer)
+    if c.max_depth:
+        above = _new(_Chain, graph._walk(sharing, instant, c.max_depth - 1))
+        cut = above.numbers.index(buyer) if buyer in above.numbers else len(above.numbers)
+        chain.numbers.extend(above.numbers[:cut])
+        chain.ids.extend(above.ids[:cut])
+        chain.role_names.extend(above.role_names[:cut])
+        chain.active.extend(above.active[:cut])
+    return chain
 
 
-def _walk_chain(
-    c: CompiledPlan, graph: ReferralGraph, start: int, instant: int, event_id: str
-) -> _Chain:
-    """The participant and up to max_depth uplines, with plan roles and statuses."""
-    numbers, graph_roles, active = graph._walk(start, instant, c.plan.max_depth)
-    role_names = graph._role_names
-    plan_roles = c.role_number
+def _sharer_number(graph: ReferralGraph, order: Order, instant: int, sharer: str) -> int:
+    """The sharer's graph number; refuses the buyer, or someone not joined at payment."""
+    if sharer == order.buyer:
+        raise OrderError(
+            "order-invalid",
+            f"the buyer {sharer!r} cannot be the sharer of their own order",
+            path="sharer",
+            event_id=order.order_id,
+        )
+    number = graph._index.get(sharer)
+    if number is None or graph._joined[number] > instant:
+        raise UnknownParticipantError(
+            "graph-unknown-participant",
+            f"the sharer {sharer!r} was not a participant of the graph at the payment",
+            path="sharer",
+            event_id=order.order_id,
+        )
+    return number
+
+
+def _pattern(
+    c: CompiledPlan, graph: ReferralGraph, chain: _Chain, event_id: str, sharing: bool
+) -> _Pattern:
+    """The pattern of ``chain``'s roles and statuses, with the slots it decides.
+
+    Chains take few distinct patterns, so a compiled plan keeps them (up to
+    SLOT_CACHE_MAX); the key is the role names and statuses along the chain.
+    """
+    key = (*chain.role_names, *chain.active)
+    found: _Pattern | None = c.slot_cache.get(key)
+    if found is None:
+        roles = _plan_roles(c, graph, chain, event_id, sharing=sharing)
+        active = chain.active
+        money = tuple(
+            (
+                rule,
+                _terms(
+                    _differential_slots(c, rule, roles, active)
+                    if rule.kind == "differential"
+                    else _level_slots(c, rule, roles, active)
+                ),
+            )
+            for rule in c.money_rules
+        )
+        points = tuple(
+            (rule, _terms(_level_slots(c, rule, roles, active))) for rule in c.purchase_points_rules
+        )
+        distances = [term[0].distance for _, terms in money + points for term in terms]
+        found = _Pattern(roles, money, points, max(distances, default=-1))
+        if len(c.slot_cache) < SLOT_CACHE_MAX:
+            c.slot_cache[key] = found
+    return found
+
+
+def _terms(slots: tuple[_Slot, ...]) -> tuple[_Term, ...]:
+    return tuple((slot, slot.numerator, slot.per_unit, slot.group) for slot in slots)
+
+
+def _plan_roles(
+    c: CompiledPlan, graph: ReferralGraph, chain: _Chain, event_id: str, *, sharing: bool
+) -> tuple[int, ...]:
+    """The plan's role numbers along ``chain``; refuses a role the plan does not declare."""
     roles = []
-    for position, graph_role in enumerate(graph_roles):
-        role = plan_roles.get(role_names[graph_role])
+    for position, name in enumerate(chain.role_names):
+        role = c.role_number.get(name)
         if role is None:
+            where = ("sharer" if sharing else "upline") if position == 1 else "upline"
             raise OrderError(
                 "order-unknown-role",
-                f"{graph._ids[numbers[position]]!r} holds the role {role_names[graph_role]!r}, "
-                f"which plan {c.plan.id!r} version {c.plan.version} does not declare",
-                path="buyer" if position == 0 else "upline",
+                f"{chain.ids[position]!r} holds the role {name!r}, which plan {c.plan_id!r} "
+                f"version {c.plan_version} does not declare",
+                path=where if position else "buyer",
                 event_id=event_id,
             )
         roles.append(role)
-    ids = graph._ids
-    return _Chain(numbers, [ids[number] for number in numbers], roles, active)
+    return tuple(roles)
 
 
 def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], list[int]]:
     """Each item's base in quanta: paid amount after discounts and its deductions."""
-    grosses: list[int] = []
-    discounts: list[int] = []
-    nets: list[int] = []
+    deductions = shipping = None
+    if order.coupons or order.vouchers or order.points_redemption or order.shipping:
+        amounts = [_item_amounts(c, order, index, item) for index, item in enumerate(order.items)]
+        nets = [gross_q - discount_q for gross_q, discount_q in amounts]
+        deductions, shipping = _deductions(c, order, nets)
+    items, bases = [], []
+    zero, quantum, multiply = c.zero, c.quantum, EXACT_CONTEXT.multiply
+    exclude_skus, exclude_categories = c.exclude_skus, c.exclude_categories
     for index, item in enumerate(order.items):
-        gross = _quanta(c, item.unit_price, order, "items", index, "unit_price") * item.quantity
-        discount = _quanta(c, item.discount, order, "items", index, "discount")
-        if discount > gross:
-            raise OrderError(
-                "order-discount-exceeds-price",
-                f"{item.discount} is more than the item's {_amount(c, gross)}",
-                path=f"items[{index}].discount",
-                event_id=order.order_id,
-            )
-        grosses.append(gross)
-        discounts.append(discount)
-        nets.append(gross - discount)
+        gross_q, discount_q = _item_amounts(c, order, index, item)
+        sku, category = item.sku, item.category
+        excluded = sku in exclude_skus or category in exclude_categories
+        deduction_q = shipping_q = 0
+        if deductions is not None and shipping is not None:
+            deduction_q, shipping_q = deductions[index], shipping[index]
+        base_q = 0 if excluded else gross_q - discount_q - deduction_q + shipping_q
+        bases.append(base_q)
+        paid = multiply(quantum, gross_q)
+        base = paid if base_q == gross_q else (multiply(quantum, base_q) if base_q else zero)
+        fields = (
+            item.item_id,
+            sku,
+            category,
+            item.quantity,
+            paid,
+            multiply(quantum, discount_q) if discount_q else zero,
+            multiply(quantum, deduction_q) if deduction_q else zero,
+            multiply(quantum, shipping_q) if shipping_q else zero,
+            base,
+            excluded,
+        )
+        items.append(_new(ItemBase, fields))
+    return tuple(items), bases
+
+
+def _item_amounts(c: CompiledPlan, order: Order, index: int, item: OrderItem) -> tuple[int, int]:
+    """An item's price times quantity, and its discount, in quanta; both checked."""
+    numerator, denominator = item.unit_price.as_integer_ratio()
+    price_q, rest = divmod(numerator * c.quanta_per_unit, denominator)
+    if rest:
+        _not_quantized(c, order, item.unit_price, f"items[{index}].unit_price")
+    gross_q = price_q * item.quantity
+    discount = item.discount
+    if not discount:
+        return gross_q, 0
+    discount_q = _quanta(c, discount, order, "items", index, "discount")
+    if discount_q > gross_q:
+        raise OrderError(
+            "order-discount-exceeds-price",
+            f"{discount} is more than the item's {_amount(c, gross_q)}",
+            path=f"items[{index}].discount",
+            event_id=order.order_id,
+        )
+    return gross_q, discount_q
+
+
+def _deductions(c: CompiledPlan, order: Order, nets: list[int]) -> tuple[list[int], list[int]]:
+    """Each item's share of coupons, vouchers and points redemption, and of shipping."""
     deducted = _quanta(c, order.coupons, order, "coupons") + _quanta(
         c, order.vouchers, order, "vouchers"
     )
@@ -481,71 +641,31 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
             path="coupons",
             event_id=order.order_id,
         )
-    if not c.plan.base.include_points_redemption:
+    if not c.include_points_redemption:
         deducted += points_value
     shipping_q = _quanta(c, order.shipping, order, "shipping")
     count = len(nets)
     deductions = allocate(deducted, nets) if deducted else [0] * count
     shipping = allocate(shipping_q, nets) if shipping_q and c.include_shipping else [0] * count
-    items, bases = [], []
-    zero = c.zero
-    for index, item in enumerate(order.items):
-        excluded = item.sku in c.exclude_skus or item.category in c.exclude_categories
-        base = 0 if excluded else nets[index] - deductions[index] + shipping[index]
-        bases.append(base)
-        items.append(
-            ItemBase(
-                item_id=item.item_id,
-                sku=item.sku,
-                category=item.category,
-                quantity=item.quantity,
-                gross=_amount(c, grosses[index]),
-                discount=_amount(c, discounts[index]) if discounts[index] else zero,
-                deductions=_amount(c, deductions[index]) if deductions[index] else zero,
-                shipping=_amount(c, shipping[index]) if shipping[index] else zero,
-                base=_amount(c, base) if base else zero,
-                excluded=excluded,
-            )
-        )
-    return tuple(items), bases
+    return deductions, shipping
 
 
-def _slots(c: CompiledPlan, chain: _Chain) -> tuple[tuple[_Slot, ...], ...]:
-    """The slots of every money rule, then every purchase-points rule.
-
-    They depend only on the roles and statuses along the chain, which take few
-    distinct values, so a compiled plan keeps them (up to SLOT_CACHE_MAX).
-    """
-    key = (*chain.roles, -1, *chain.active)
-    found = c.slot_cache.get(key)
-    if found is None:
-        found = tuple(
-            _differential_slots(c, rule, chain)
-            if rule.kind == "differential"
-            else _level_slots(c, rule, chain)
-            for rule in (*c.money_rules, *c.purchase_points_rules)
-        )
-        if len(c.slot_cache) < SLOT_CACHE_MAX:
-            c.slot_cache[key] = found
-    return found
-
-
-def _level_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_Slot, ...]:
-    """Who takes each level of a level or points rule.
+def _takers(
+    c: CompiledPlan, rule: CompiledRule, roles: tuple[int, ...], active: list[bool]
+) -> list[tuple[CompiledLevel, int, int]]:
+    """Who takes each level of a level or points rule: (level, distance, role).
 
     Retain: level L goes to the participant L levels up, if eligible.  Compress:
     level 0 is the buyer alone; levels 1, 2, ... go to the 1st, 2nd, ... eligible
     upline within max_depth, skipping the others.
     """
     earns = c.earns_money if rule.unit == MONEY else c.earns_points
-    eligible = [
-        active and earns[role] for role, active in zip(chain.roles, chain.active, strict=True)
-    ]
+    eligible = [status and earns[role] for role, status in zip(roles, active, strict=True)]
     if c.compress:
         uplines = [
             distance
             for distance in range(1, len(eligible))
-            if eligible[distance] and rule.earners[chain.roles[distance]]
+            if eligible[distance] and rule.earners[roles[distance]]
         ]
         distances = [
             (0 if eligible[0] else -1)
@@ -558,14 +678,23 @@ def _level_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_S
             level.level if level.level < len(eligible) and eligible[level.level] else -1
             for level in rule.levels
         ]
+    return [
+        (level, distance, roles[distance])
+        for level, distance in zip(rule.levels, distances, strict=True)
+        if distance >= 0 and level.values[roles[distance]] is not None
+    ]
+
+
+def _level_slots(
+    c: CompiledPlan, rule: CompiledRule, roles: tuple[int, ...], active: list[bool]
+) -> tuple[_Slot, ...]:
+    """The slots of a level rule or a purchase-points rule, level by level."""
     slots = []
-    for level, distance in zip(rule.levels, distances, strict=True):
-        if distance < 0:
-            continue
-        role = chain.roles[distance]
+    for level, distance, role in _takers(c, rule, roles, active):
         value = level.values[role]
-        if value is None:
-            continue
+        numerator = level.numerators[role]
+        assert value is not None
+        assert numerator is not None
         if rule.unit != MONEY:
             plural = "" if value == _ONE else "s"
             text = f"{format_decimal(value)} point{plural} per {c.currency}"
@@ -573,11 +702,15 @@ def _level_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_S
             text = f"{format_decimal(_amount(c, int(value)))} {c.currency} per unit"
         else:
             text = _percent(value)
-        slots.append(_slot(c, rule, level.level, distance, role, value, level.fixed, text))
+        slots.append(
+            _slot(c, rule, (level.level, distance, role), (value, numerator, level.fixed), text)
+        )
     return tuple(slots)
 
 
-def _differential_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> tuple[_Slot, ...]:
+def _differential_slots(
+    c: CompiledPlan, rule: CompiledRule, roles: tuple[int, ...], active: list[bool]
+) -> tuple[_Slot, ...]:
     """Walking up, each eligible holder of a higher rate takes the difference.
 
     Under retain, an ineligible holder of a higher rate still raises the rate
@@ -586,18 +719,21 @@ def _differential_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> t
     """
     slots = []
     highest = Decimal(0)
-    for distance in range(0 if rule.include_buyer else 1, len(chain.roles)):
-        role = chain.roles[distance]
+    highest_numerator = 0
+    for distance in range(0 if rule.include_buyer else 1, len(roles)):
+        role = roles[distance]
         rate = rule.rates[role]
-        if rate is None or rate <= highest:
+        numerator = rule.rate_numerators[role]
+        if rate is None or numerator is None or rate <= highest:
             continue
-        if chain.active[distance] and c.earns_money[role]:
+        if active[distance] and c.earns_money[role]:
             difference = EXACT_CONTEXT.subtract(rate, highest)
             text = f"the difference {_percent(rate)} - {_percent(highest)} = {_percent(difference)}"
-            slots.append(_slot(c, rule, distance, distance, role, difference, False, text))
-            highest = rate
+            share = (difference, numerator - highest_numerator, False)
+            slots.append(_slot(c, rule, (distance, distance, role), share, text))
+            highest, highest_numerator = rate, numerator
         elif not c.compress:
-            highest = rate
+            highest, highest_numerator = rate, numerator
         if highest >= rule.rate_max:
             break
     return tuple(slots)
@@ -606,35 +742,76 @@ def _differential_slots(c: CompiledPlan, rule: CompiledRule, chain: _Chain) -> t
 def _slot(
     c: CompiledPlan,
     rule: CompiledRule,
-    rule_level: int,
-    distance: int,
-    role: int,
-    value: Decimal,
-    fixed: bool,
+    taker: tuple[int, int, int],
+    share: tuple[Decimal, int, bool],
     value_text: str,
 ) -> _Slot:
-    level_text = f"level {rule_level}"
-    if rule_level != distance:
-        level_text += " after skipping ineligible uplines"
-    below = "" if distance == 0 else ("1 level" if distance == 1 else f"{distance} levels")
+    """A slot for ``taker`` (rule level, distance, role) taking ``share`` (value,
+    numerator, whether fixed per unit)."""
+    rule_level, distance, role = taker
+    value, numerator, fixed = share
+    points = rule.unit != MONEY
+    unit = POINTS_UNIT if points else c.currency
+    scale = EXACT_CONTEXT.multiply(value, c.quantum)
+    role_text = c.role_names[role]
+    level_text = _level_text(rule_level, distance)
+    below = _below_text(distance) if distance else ""
+    paid = " for " if fixed else f" {c.currency} paid for "
+    whose = "the purchase of " if distance else "their own purchase of "
+    groups = [(numerator, fixed) for numerator, fixed, _ in rule.nominal_groups]
     return _Slot(
-        rule.rule_id,
-        rule_level,
-        distance,
-        value,
-        fixed,
-        value_text,
-        c.role_names[role],
-        level_text,
-        f"{below} below them" if below else "",
+        distance=distance,
+        numerator=numerator,
+        per_unit=fixed,
+        group=groups.index((numerator, fixed)) if (numerator, fixed) in groups else -1,
+        scale=scale,
+        amount_scale=_ONE if points else c.quantum,
+        unit=unit,
+        role_text=role_text,
+        rule_id=rule.rule_id,
+        rule_level=rule_level,
+        rate=None if fixed else value,
+        fixed_amount=scale if fixed else None,
+        rounding="down" if points else c.rounding_name,
+        head=f" {unit}: {value_text}{' x ' if fixed else ' of the '}",
+        middle=paid + whose,
+        upline=distance > 0,
+        tail=f"{below}, as {role_text} (rule {rule.rule_id}, {level_text}).",
     )
+
+
+def _level_text(rule_level: int, distance: int) -> str:
+    """The level as a reason names it: ``level 2 after skipping ineligible uplines``."""
+    text = f"level {rule_level}"
+    if rule_level != distance:
+        text += " after skipping ineligible uplines"
+    return text
+
+
+def _below_text(distance: int) -> str:
+    """How far below the beneficiary the buyer stands: ``2 levels below them``."""
+    return "1 level below them" if distance == 1 else f"{distance} levels below them"
+
+
+def _money(
+    c: CompiledPlan, rules: _RuleSlots, items: tuple[ItemBase, ...], bases_q: list[int]
+) -> tuple[list[list[Any]], int]:
+    """The money drafts of every rule, in rule then item then level order, and the pool."""
+    drafts: list[list[Any]] = []
+    pool_q = 0
+    for rule, terms in rules:
+        if rule.kind == "differential":
+            pool_q += _differential(c, rule, terms, items, bases_q, drafts)
+        else:
+            pool_q += _levels(c, rule, terms, items, bases_q, drafts)
+    return drafts, pool_q
 
 
 def _levels(
     c: CompiledPlan,
     rule: CompiledRule,
-    slots: tuple[_Slot, ...],
-    order: Order,
+    terms: tuple[_Term, ...],
+    items: tuple[ItemBase, ...],
     bases_q: list[int],
     drafts: list[list[Any]],
 ) -> int:
@@ -643,37 +820,70 @@ def _levels(
     The pool is each level's largest value for the item: rounded level by level
     (remainder "merchant"), or as one total (remainder "beneficiaries").
     """
+    if c.beneficiaries_share_remainder:
+        return _levels_shared(c, rule, terms, items, bases_q, drafts)
     pool_q = 0
-    multiply = EXACT_CONTEXT.multiply
-    for index, item in enumerate(order.items):
+    # The plan's rounding of n / d, inline (see CompiledPlan.nearest).
+    twice = rule.denominator * 2
+    half = rule.denominator if c.nearest else 0
+    even = c.ties_to_even
+    groups = rule.nominal_groups
+    for index, item in enumerate(items):
         base_q = bases_q[index]
-        if not base_q or not rule.applies_to(item.sku, item.category):
+        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
             continue
-        quantity = Decimal(item.quantity)
-        base = Decimal(base_q)
-        group: list[list[Any]] = [
-            [slot, index, multiply(slot.value, quantity if slot.fixed else base), 0, None]
-            for slot in slots
-        ]
-        nominals = [
-            multiply(level.nominal, quantity if level.fixed else base) for level in rule.levels
-        ]
-        if c.beneficiaries_share_remainder:
-            pool_q += _round(c, exact_sum(nominals))
-            _share_rounded(c, group)
-        else:
-            pool_q += sum(_round(c, nominal) for nominal in nominals)
-            for draft in group:
-                draft[_AMOUNT] = _round(c, draft[_EXACT])
-        drafts.extend(group)
+        quantity = item.quantity
+        shares = []
+        for numerator, fixed, count in groups:
+            share, rest = divmod(2 * numerator * (quantity if fixed else base_q) + half, twice)
+            share -= even and not rest and share & 1
+            shares.append(share)
+            pool_q += share * count
+        for slot, numerator, per_unit, group in terms:
+            factor = quantity if per_unit else base_q
+            if group >= 0:
+                # A slot worth its level's nominal takes the share the pool counts.
+                amount_q = shares[group]
+            else:
+                amount_q, rest = divmod(2 * factor * numerator + half, twice)
+                amount_q -= even and not rest and amount_q & 1
+            if amount_q:
+                drafts.append([slot, index, factor, amount_q, None])
+    return pool_q
+
+
+def _levels_shared(
+    c: CompiledPlan,
+    rule: CompiledRule,
+    terms: tuple[_Term, ...],
+    items: tuple[ItemBase, ...],
+    bases_q: list[int],
+    drafts: list[list[Any]],
+) -> int:
+    """:func:`_levels` when the rule's lines on an item share their rounded total."""
+    pool_q = 0
+    for index, item in enumerate(items):
+        base_q = bases_q[index]
+        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
+            continue
+        quantity = item.quantity
+        total = sum(
+            [
+                numerator * (quantity if fixed else base_q) * count
+                for numerator, fixed, count in rule.nominal_groups
+            ]
+        )
+        pool_q += c.round_quotient(total, rule.denominator)
+        group = [[term[0], index, quantity if term[2] else base_q, 0, None] for term in terms]
+        _share_rounded(c, group, rule.denominator, drafts)
     return pool_q
 
 
 def _differential(
     c: CompiledPlan,
     rule: CompiledRule,
-    slots: tuple[_Slot, ...],
-    order: Order,
+    terms: tuple[_Term, ...],
+    items: tuple[ItemBase, ...],
     bases_q: list[int],
     drafts: list[list[Any]],
 ) -> int:
@@ -683,155 +893,166 @@ def _differential(
     amounts (largest remainder), since they split one slot of ``rate_max``.
     """
     pool_q = 0
-    for index, item in enumerate(order.items):
+    for index, item in enumerate(items):
         base_q = bases_q[index]
-        if not base_q or not rule.applies_to(item.sku, item.category):
+        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
             continue
-        base = Decimal(base_q)
-        group = [[slot, index, EXACT_CONTEXT.multiply(base, slot.value), 0, None] for slot in slots]
-        pool_q += _round(c, EXACT_CONTEXT.multiply(base, rule.rate_max))
-        _share_rounded(c, group)
-        drafts.extend(group)
+        pool_q += c.round_quotient(base_q * rule.rate_max_numerator, rule.denominator)
+        _share_rounded(
+            c, [[term[0], index, base_q, 0, None] for term in terms], rule.denominator, drafts
+        )
     return pool_q
 
 
-def _share_rounded(c: CompiledPlan, group: list[list[Any]]) -> None:
-    """Give ``group`` the rounded total of its exact amounts, largest remainder first."""
+def _share_rounded(
+    c: CompiledPlan, group: list[list[Any]], denominator: int, drafts: list[list[Any]]
+) -> None:
+    """Give ``group`` the rounded total of its exact amounts, largest remainder first,
+    and add its drafts that are not zero to ``drafts``."""
     if not group:
         return
-    total = _round(c, exact_sum(draft[_EXACT] for draft in group))
-    floors = [_floor(draft[_EXACT]) for draft in group]
+    exact = [draft[_FACTOR] * draft[_SLOT].numerator for draft in group]
+    total = c.round_quotient(sum(exact), denominator)
+    floors = [numerator // denominator for numerator in exact]
     left_over = total - sum(floors)
     ranked = sorted(
-        range(len(group)),
-        key=lambda position: (floors[position] - group[position][_EXACT], position),
+        range(len(group)), key=lambda position: (-(exact[position] % denominator), position)
     )
     for position in ranked[:left_over]:
         floors[position] += 1
-    for draft, amount in zip(group, floors, strict=True):
-        draft[_AMOUNT] = amount
+    for draft, amount_q in zip(group, floors, strict=True):
+        if amount_q:
+            draft[_AMOUNT] = amount_q
+            drafts.append(draft)
 
 
-def _apply_caps(c: CompiledPlan, money: list[list[Any]], base_q: int, cap_q: int) -> None:
-    """Scale lines down to the per-beneficiary cap, then to the per-order cap ``cap_q``.
+def _apply_caps(
+    c: CompiledPlan, money: list[list[Any]], base_q: int, cap_q: int
+) -> list[list[Any]]:
+    """Scale lines down to the per-beneficiary cap, then to the per-order cap ``cap_q``;
+    return the drafts still above zero.
 
     Each cap is the base times the ratio, rounded down to the quantum.
     """
-    if not money:
-        return
-    if c.cap_beneficiary_ratio is not None:
-        limit = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_beneficiary_ratio))
+    if c.cap_beneficiary is not None:
+        numerator, denominator = c.cap_beneficiary
+        limit = base_q * numerator // denominator
         distances = sorted({draft[_SLOT].distance for draft in money})
         for distance in distances:
             _scale_down([draft for draft in money if draft[_SLOT].distance == distance], limit)
-    _scale_down(money, cap_q)
+    if _scale_down(money, cap_q) or c.cap_beneficiary is not None:
+        return [draft for draft in money if draft[_AMOUNT]]
+    return money
 
 
-def _scale_down(drafts: list[list[Any]], limit: int) -> None:
-    """Scale ``drafts`` to total ``limit`` in proportion, largest remainder first."""
+def _scale_down(drafts: list[list[Any]], limit: int) -> bool:
+    """Scale ``drafts`` to total ``limit`` in proportion, largest remainder first;
+    return whether any changed."""
     amounts = [draft[_AMOUNT] for draft in drafts]
     if sum(amounts) <= limit:
-        return
+        return False
     for draft, amount in zip(drafts, allocate(limit, amounts), strict=True):
         if amount != draft[_AMOUNT]:
             if draft[_CAPPED] is None:
                 draft[_CAPPED] = draft[_AMOUNT]
             draft[_AMOUNT] = amount
+    return True
 
 
-def _points(
-    c: CompiledPlan, slots: tuple[tuple[_Slot, ...], ...], order: Order, bases_q: list[int]
-) -> list[list[Any]]:
+def _points(rules: _RuleSlots, items: tuple[ItemBase, ...], bases_q: list[int]) -> list[list[Any]]:
     """Points on purchase: base in currency units times points per unit, floored."""
     found = []
-    for rule, rule_slots in zip(c.purchase_points_rules, slots, strict=True):
-        for index, item in enumerate(order.items):
+    for rule, terms in rules:
+        denominator = rule.denominator
+        for index, item in enumerate(items):
             base_q = bases_q[index]
-            if not base_q or not rule.applies_to(item.sku, item.category):
+            if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
                 continue
-            base = EXACT_CONTEXT.multiply(Decimal(base_q), c.quantum)
-            for slot in rule_slots:
-                exact = EXACT_CONTEXT.multiply(base, slot.value)
-                points = _floor(exact)
+            for slot, numerator, _, _ in terms:
+                points = base_q * numerator // denominator
                 if points:
-                    found.append([slot, index, exact, points, None])
+                    found.append([slot, index, base_q, points, None])
     return found
 
 
 def _lines(
     c: CompiledPlan,
-    order: Order,
+    order_id: str,
     chain: _Chain,
     items: tuple[ItemBase, ...],
     drafts: list[list[Any]],
-    unit: str,
 ) -> list[PayoutLine]:
     """Turn drafts into lines, each with its one-sentence reason."""
-    lines = []
-    is_points = unit == POINTS_UNIT
-    currency = c.currency
-    quantum = c.quantum
+    lines: list[PayoutLine] = []
+    append = lines.append
     multiply = EXACT_CONTEXT.multiply
-    rounding = "down" if is_points else c.rounding_name
+    text = str if c.plain_amounts else format_decimal
     ids = chain.ids
-    buyer = ids[0]
-    order_id = order.order_id
-    paths = [tuple(ids[: distance + 1]) for distance in range(len(ids))]
-    texts: dict[int, tuple[str, str]] = {}
-    for slot, index, exact_q, amount_q, capped_q in drafts:
+    paths: list[tuple[str, ...] | None] = [None] * len(ids)
+    by_buyer = f" by {ids[0]}, "
+    plan_id, plan_version = c.plan_id, c.plan_version
+    bases: list[str | None] = [None] * len(items)
+    for slot, index, factor, amount_q, capped_q in drafts:
+        (
+            distance,
+            _,
+            per_unit,
+            _,
+            scale,
+            amount_scale,
+            unit,
+            role_text,
+            rule_id,
+            rule_level,
+            rate,
+            fixed_amount,
+            rounding,
+            head,
+            middle,
+            upline,
+            tail,
+        ) = slot
         item = items[index]
-        known = texts.get(index)
-        if known is None:
-            known = texts[index] = (f"{item.base:f}", f"of {item.sku} by {buyer}")
-        base_text, purchase = known
-        distance = slot.distance
+        if per_unit:
+            value = str(factor)
+        else:
+            value = bases[index] or text(item.base)
+            bases[index] = value
         beneficiary = ids[distance]
-        if is_points:
-            amount, exact, fixed = Decimal(amount_q), exact_q, None
-        else:
-            amount = multiply(Decimal(amount_q), quantum)
-            exact = multiply(exact_q, quantum)
-            fixed = multiply(slot.value, quantum) if slot.fixed else None
-        if fixed is None:
-            what = f"{slot.value_text} of the {base_text} {currency} paid"
-        else:
-            what = f"{slot.value_text} x {item.quantity}"
-        whose = (
-            f"the purchase {purchase}, {slot.below_text}"
-            if distance
-            else f"their own purchase of {item.sku}"
-        )
+        amount = multiply(amount_scale, amount_q)
         reason = (
-            f"{beneficiary} earns {amount:f} {unit}: {what} for {whose}, "
-            f"as {slot.role_text} (rule {slot.rule_id}, {slot.level_text})."
+            f"{beneficiary} earns {text(amount)}{head}{value}{middle}{item.sku}"
+            f"{by_buyer if upline else ''}{tail}"
         )
         capped_from = None
         if capped_q is not None:
-            capped_from = multiply(Decimal(capped_q), quantum)
-            reason += f" Scaled down from {capped_from:f} by the plan's cap."
-        lines.append(
-            PayoutLine(
-                order_id,
-                item.item_id,
-                beneficiary,
-                distance,
-                slot.role_text,
-                unit,
-                amount,
-                slot.rule_id,
-                slot.rule_level,
-                item.base,
-                None if slot.fixed else slot.value,
-                fixed,
-                exact,
-                rounding,
-                capped_from,
-                paths[distance],
-                c.plan_id,
-                c.plan_version,
-                reason,
-            )
+            capped_from = multiply(amount_scale, capped_q)
+            reason += f" Scaled down from {format_decimal(capped_from)} by the plan's cap."
+        path = paths[distance]
+        if path is None:
+            path = paths[distance] = tuple(ids[: distance + 1])
+        fields = (
+            order_id,
+            item.item_id,
+            beneficiary,
+            distance,
+            role_text,
+            unit,
+            amount,
+            rule_id,
+            rule_level,
+            item.base,
+            rate,
+            fixed_amount,
+            multiply(scale, factor),
+            rounding,
+            capped_from,
+            path,
+            plan_id,
+            plan_version,
+            reason,
         )
+        append(_new(PayoutLine, fields))
     return lines
 
 
@@ -840,36 +1061,34 @@ def _percent(rate: Decimal) -> str:
 
 
 def _performance(
-    c: CompiledPlan, graph: ReferralGraph, chain: _Chain, instant: int
+    c: CompiledPlan, graph: ReferralGraph, chain: _Chain, instant: int, sharing: bool
 ) -> tuple[str | None, str | None]:
-    """The nearest holder of the performance role at or above the buyer, and store."""
+    """The nearest holder of the performance role at or above the buyer on the
+    buyer's bound chain (whoever shared the link), and their store."""
     if c.performance_role is None:
         return None, None
     wanted = c.role_names[c.performance_role]
-    for number, role in zip(chain.numbers, chain.roles, strict=True):
-        if role == c.performance_role:
-            return graph._ids[number], _store(graph, number, instant)
-    number = chain.numbers[-1]
-    for _ in range(DEPTH_MAX + 1 - len(chain.numbers)):
-        number = graph._upline_at(number, instant)
+    numbers, roles = chain.numbers, chain.role_names
+    if sharing:
+        numbers, roles = numbers[:1], roles[:1]
+    if wanted in roles:
+        number = numbers[roles.index(wanted)]
+    else:
+        number = graph._holder_above(numbers[-1], instant, wanted, DEPTH_MAX + 1 - len(numbers))
         if number < 0:
-            break
-        if graph._role_names[graph._role_at(number, instant)] == wanted:
-            return graph._ids[number], _store(graph, number, instant)
-    return None, None
-
-
-def _store(graph: ReferralGraph, number: int, instant: int) -> str | None:
+            return None, None
     store = graph._store_at(number, instant)
-    return None if store < 0 else graph._store_names[store]
+    return graph._ids[number], None if store < 0 else graph._store_names[store]
 
 
-def _effects(c: CompiledPlan, order: Order, chain: _Chain, instant: int) -> tuple[RoleChange, ...]:
-    """A gift pack makes its buyer the pack's role from the next microsecond on."""
-    current = chain.roles[0]
+def _effects(
+    c: CompiledPlan, order: Order, items: tuple[ItemBase, ...], current: int, instant: int
+) -> tuple[RoleChange, ...]:
+    """A gift pack makes its buyer (holding ``current``) the pack's role from the next
+    microsecond on."""
     best = current
     best_sku = ""
-    for item in order.items:
+    for item in items:
         role = c.gift_packs.get(item.sku)
         if role is not None and c.role_rank[role] > c.role_rank[best]:
             best, best_sku = role, item.sku
@@ -891,27 +1110,28 @@ def _effects(c: CompiledPlan, order: Order, chain: _Chain, instant: int) -> tupl
 
 def _check(
     c: CompiledPlan,
-    order: Order,
-    lines: list[PayoutLine],
-    pool_q: int,
-    paid_q: int,
-    base_q: int,
+    order_id: str,
+    pattern: _Pattern,
+    drafts: list[list[Any]],
+    totals: tuple[int, int, int],
 ) -> None:
-    """Conservation, depth and cap, checked on every evaluation (not by assert)."""
+    """Conservation, depth and cap, checked on every evaluation (not by assert).
+
+    Every line comes from one of the pattern's slots, so no slot deeper than
+    ``max_depth`` means no line deeper either.
+    """
+    pool_q, paid_q, cap_q = totals
     problem = ""
-    cap_q = _floor(EXACT_CONTEXT.multiply(Decimal(base_q), c.cap_order_ratio))
     if paid_q > pool_q:
         problem = f"paid {paid_q} quanta from a pool of {pool_q}"
     elif paid_q > cap_q:
         problem = f"paid {paid_q} quanta above the cap of {cap_q}"
-    max_depth = c.plan.max_depth
-    for line in lines:
-        if line.level > max_depth:
-            problem = f"line for {line.beneficiary} at level {line.level} beyond max_depth"
-        elif line.amount <= 0:
-            problem = f"line for {line.beneficiary} of {line.amount} is not positive"
+    elif pattern.deepest > c.max_depth:
+        problem = f"a line at level {pattern.deepest} beyond max_depth"
+    elif drafts and min(map(_amount_of, drafts)) <= 0:
+        problem = "a line that is not positive"
     if problem:
-        raise InternalInvariantError(problem, event_id=order.order_id)
+        raise InternalInvariantError(problem, event_id=order_id)
 
 
 def _quanta(
@@ -920,29 +1140,24 @@ def _quanta(
     """``amount`` in whole quanta; refuses an amount finer than the quantum."""
     if not amount:
         return 0
-    scaled = amount.scaleb(c.places, EXACT_CONTEXT)
-    whole = int(scaled)
-    if whole != scaled:
-        path = field if index < 0 else f"{field}[{index}].{part}"
-        raise OrderError(
-            "order-not-quantized",
-            f"{amount} is finer than the plan's quantum {c.quantum}",
-            path=path,
-            event_id=order.order_id,
-        )
+    numerator, denominator = amount.as_integer_ratio()
+    whole, rest = divmod(numerator * c.quanta_per_unit, denominator)
+    if rest:
+        _not_quantized(c, order, amount, field if index < 0 else f"{field}[{index}].{part}")
     return whole
 
 
+def _not_quantized(c: CompiledPlan, order: Order, amount: Decimal, path: str) -> NoReturn:
+    raise OrderError(
+        "order-not-quantized",
+        f"{amount} is finer than the plan's quantum {c.quantum}",
+        path=path,
+        event_id=order.order_id,
+    )
+
+
 def _amount(c: CompiledPlan, quanta: int) -> Decimal:
-    return EXACT_CONTEXT.multiply(Decimal(quanta), c.quantum)
-
-
-def _round(c: CompiledPlan, exact_q: Decimal) -> int:
-    return int(exact_q.to_integral_value(c.decimal_rounding, EXACT_CONTEXT))
-
-
-def _floor(exact_q: Decimal) -> int:
-    return int(exact_q.to_integral_value(ROUND_FLOOR, EXACT_CONTEXT))
+    return EXACT_CONTEXT.multiply(c.quantum, quanta)
 
 
 def _plain(value: object) -> object:

@@ -543,33 +543,65 @@ class ReferralGraph:
 
     def _walk(
         self, number: int, instant: int, count: int
-    ) -> tuple[list[int], list[int], list[bool]]:
-        """The participant and up to ``count`` uplines at ``instant``, nearest first,
-        with their role numbers and statuses.  The engine's hot path: O(count)."""
+    ) -> tuple[list[int], list[str], list[str], list[bool]]:
+        """The participant and up to ``count`` uplines at ``instant``, nearest first:
+        their numbers, ids, role names and statuses.  The engine's hot path: O(count)."""
         upline_changes = self._upline_changes
         role_changes = self._role_changes
         status_changes = self._status_changes
+        upline_first = self._upline_first
+        role_first = self._role_first
+        role_names = self._role_names
+        ids = self._ids
         count = min(count, DEPTH_MAX)
         numbers = [number]
+        walked = [ids[number]]
         roles = []
         active = []
+        # Most participants never change: "in" tests are cheaper than dict.get calls.
         for step in range(count + 1):
-            history = role_changes.get(number)
-            roles.append(
-                self._role_first[number] if history is None else _value_at(history, instant, 0)
+            if number in role_changes:
+                held = _value_at(role_changes[number], instant, 0)
+            else:
+                held = role_first[number]
+            roles.append(role_names[held])
+            active.append(
+                number not in status_changes or _value_at(status_changes[number], instant, True)
             )
-            statuses = status_changes.get(number)
-            active.append(True if statuses is None else _value_at(statuses, instant, True))
             if step == count:
                 break
-            uplines = upline_changes.get(number)
-            number = (
-                self._upline_first[number] if uplines is None else _value_at(uplines, instant, -1)
-            )
+            if number in upline_changes:
+                number = _value_at(upline_changes[number], instant, _NONE)
+            else:
+                number = upline_first[number]
             if number == _NONE:
                 break
             numbers.append(number)
-        return numbers, roles, active
+            walked.append(ids[number])
+        return numbers, walked, roles, active
+
+    def _holder_above(self, number: int, instant: int, role: str, count: int) -> int:
+        """The nearest of ``number``'s first ``count`` uplines at ``instant`` who held
+        ``role`` then, or -1.  The engine's hot path (the performance owner): O(count)."""
+        upline_changes = self._upline_changes
+        role_changes = self._role_changes
+        upline_first = self._upline_first
+        role_first = self._role_first
+        role_names = self._role_names
+        for _ in range(min(count, DEPTH_MAX)):
+            if number in upline_changes:
+                number = _value_at(upline_changes[number], instant, _NONE)
+            else:
+                number = upline_first[number]
+            if number == _NONE:
+                break
+            if number in role_changes:
+                held = _value_at(role_changes[number], instant, 0)
+            else:
+                held = role_first[number]
+            if role_names[held] == role:
+                return number
+        return _NONE
 
     def _ancestors(self, number: int, instant: int, count: int) -> list[int]:
         found = []
