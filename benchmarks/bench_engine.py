@@ -28,21 +28,22 @@ CHUNK = 10_000
 PRICES = [Decimal(cents).scaleb(-2) for cents in (990, 1990, 4990, 9990, 15900, 29900)]
 
 
-def build_graph(members: int, rng: random.Random) -> tuple[ReferralGraph, list[str]]:
+def draw_joins(members: int, rng: random.Random) -> list[tuple[str, datetime, str, str | None]]:
     """Guides at the roots of stores; makers and members invited mostly by promoters.
 
     Inviters are drawn from those already joined, promoters (guides and makers)
     four times as often as members, which gives a tree several levels deep.
+    Returns (participant, joined at, role, inviter or store) in join order.
     """
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    graph = ReferralGraph(roles=("member", "maker", "guide"))
+    joins: list[tuple[str, datetime, str, str | None]] = []
     ids: list[str] = []
     promoters: list[str] = []
     for number in range(members):
         participant = f"p{number}"
         at = start + timedelta(seconds=number)
         if number < 10 or rng.random() < GUIDE_SHARE:
-            graph.join(participant, at=at, role="guide", store=f"store-{number % STORES}")
+            joins.append((participant, at, "guide", f"store-{number % STORES}"))
             promoters.append(participant)
         else:
             if rng.random() < 0.8:
@@ -50,11 +51,22 @@ def build_graph(members: int, rng: random.Random) -> tuple[ReferralGraph, list[s
             else:
                 inviter = ids[rng.randrange(len(ids))]
             role = "maker" if rng.random() < MAKER_SHARE else "member"
-            graph.join(participant, at=at, role=role, inviter=inviter)
+            joins.append((participant, at, role, inviter))
             if role == "maker":
                 promoters.append(participant)
         ids.append(participant)
-    return graph, ids
+    return joins
+
+
+def build_graph(joins: list[tuple[str, datetime, str, str | None]]) -> ReferralGraph:
+    """The graph of ``joins``: what the build figure times."""
+    graph = ReferralGraph(roles=("member", "maker", "guide"))
+    for participant, at, role, other in joins:
+        if role == "guide":
+            graph.join(participant, at=at, role=role, store=other)
+        else:
+            graph.join(participant, at=at, role=role, inviter=other)
+    return graph
 
 
 def make_orders(first: int, count: int, ids: list[str], rng: random.Random) -> list[Order]:
@@ -93,9 +105,12 @@ def main() -> int:
     rng = random.Random(options.seed)
     plan = load_plan(PLAN)
 
+    joins = draw_joins(options.members, rng)
+    ids = [participant for participant, _, _, _ in joins]
     started = time.perf_counter()
-    graph, ids = build_graph(options.members, rng)
+    graph = build_graph(joins)
     build_seconds = time.perf_counter() - started
+    del joins
 
     evaluate_seconds = construct_seconds = 0.0
     lines = explained = 0
