@@ -525,7 +525,7 @@ def _run_summary(
     refused: list[dict[str, Any]],
     added: int,
     stored: int,
-    started: float,
+    started: float,  # float-ok: a progress timer in seconds, never money
 ) -> int:
     seconds = time.monotonic() - started
     read = sum(counts.values())
