@@ -9,10 +9,18 @@ gift pack's upgrade) come back as ``effects`` for the caller to apply.
 Per order the work is O(items x rules x max_depth): uplines are read by number,
 at most ``max_depth`` steps, never by searching the graph.
 
-Amounts are computed in integer quanta of the plan's currency where they are
-whole, and as exact decimals where a rate applies; rounding to the quantum happens
-at exactly three documented points (see ``docs/plan-language.md``): each payout
-line (or each rule's lines on an item together), each cap, and each points award.
+Amounts are computed exactly in integers: bases in quanta of the plan's currency,
+and each rate, fixed amount or points value as a whole numerator over a power of
+ten compiled once per plan, so an exact amount is ``factor * numerator /
+denominator`` and rounding is integer division (the same result as the decimal
+rounding modes).  Rounding to the quantum happens at exactly three documented
+points (see ``docs/plan-language.md``): each payout line (or each rule's lines on
+an item together), each cap, and each points award.  Decimals are made only for
+the results, in the exact local context.
+
+What depends only on the pattern of roles and statuses along the chain (who takes
+which level, at what rate, and the fixed parts of each reason) is computed once
+per pattern and kept by the compiled plan.
 """
 
 from __future__ import annotations
@@ -570,11 +578,10 @@ def _plan_roles(
 
 def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], list[int]]:
     """Each item's base in quanta: paid amount after discounts and its deductions."""
-    deductions = shipping = None
     if order.coupons or order.vouchers or order.points_redemption or order.shipping:
-        amounts = [_item_amounts(c, order, index, item) for index, item in enumerate(order.items)]
-        nets = [gross_q - discount_q for gross_q, discount_q in amounts]
-        deductions, shipping = _deductions(c, order, nets)
+        return _deducted_item_bases(c, order)
+    # Nothing deducted at the order level: each base is the item's gross less its
+    # own discount (or zero when the plan excludes the item).
     items, bases = [], []
     zero, quantum, multiply = c.zero, c.quantum, EXACT_CONTEXT.multiply
     exclude_skus, exclude_categories = c.exclude_skus, c.exclude_categories
@@ -582,11 +589,44 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
         gross_q, discount_q = _item_amounts(c, order, index, item)
         sku, category = item.sku, item.category
         excluded = sku in exclude_skus or category in exclude_categories
-        deduction_q = shipping_q = 0
-        if deductions is not None and shipping is not None:
-            deduction_q, shipping_q = deductions[index], shipping[index]
-        base_q = 0 if excluded else gross_q - discount_q - deduction_q + shipping_q
+        paid = multiply(quantum, gross_q)
+        base_q = 0 if excluded else gross_q - discount_q
+        if not discount_q:
+            discount, base = zero, (zero if excluded else paid)
+        else:
+            discount = multiply(quantum, discount_q)
+            base = multiply(quantum, base_q) if base_q else zero
+        fields = (
+            item.item_id,
+            sku,
+            category,
+            item.quantity,
+            paid,
+            discount,
+            zero,
+            zero,
+            base,
+            excluded,
+        )
+        items.append(_new(ItemBase, fields))
         bases.append(base_q)
+    return tuple(items), bases
+
+
+def _deducted_item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], list[int]]:
+    """:func:`_item_bases` with coupons, vouchers, points redemption or shipping to share."""
+    amounts = [_item_amounts(c, order, index, item) for index, item in enumerate(order.items)]
+    nets = [gross_q - discount_q for gross_q, discount_q in amounts]
+    deductions, shipping = _deductions(c, order, nets)
+    items, bases = [], []
+    zero, quantum, multiply = c.zero, c.quantum, EXACT_CONTEXT.multiply
+    exclude_skus, exclude_categories = c.exclude_skus, c.exclude_categories
+    for index, item in enumerate(order.items):
+        (gross_q, discount_q), net_q = amounts[index], nets[index]
+        deduction_q, shipping_q = deductions[index], shipping[index]
+        sku, category = item.sku, item.category
+        excluded = sku in exclude_skus or category in exclude_categories
+        base_q = 0 if excluded else net_q - deduction_q + shipping_q
         paid = multiply(quantum, gross_q)
         base = paid if base_q == gross_q else (multiply(quantum, base_q) if base_q else zero)
         fields = (
@@ -602,6 +642,7 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
             excluded,
         )
         items.append(_new(ItemBase, fields))
+        bases.append(base_q)
     return tuple(items), bases
 
 
@@ -823,7 +864,8 @@ def _levels(
     if c.beneficiaries_share_remainder:
         return _levels_shared(c, rule, terms, items, bases_q, drafts)
     pool_q = 0
-    # The plan's rounding of n / d, inline (see CompiledPlan.nearest).
+    # The plan's rounding of n / d, inline (see CompiledPlan.nearest): a tie under
+    # half-even rounds up to an odd whole only when rest is 0, and goes back down.
     twice = rule.denominator * 2
     half = rule.denominator if c.nearest else 0
     even = c.ties_to_even
@@ -842,7 +884,7 @@ def _levels(
         for slot, numerator, per_unit, group in terms:
             factor = quantity if per_unit else base_q
             if group >= 0:
-                # A slot worth its level's nominal takes the share the pool counts.
+                # The same numerator and factor as a nominal: the same rounded share.
                 amount_q = shares[group]
             else:
                 amount_q, rest = divmod(2 * factor * numerator + half, twice)
@@ -993,25 +1035,10 @@ def _lines(
     plan_id, plan_version = c.plan_id, c.plan_version
     bases: list[str | None] = [None] * len(items)
     for slot, index, factor, amount_q, capped_q in drafts:
-        (
-            distance,
-            _,
-            per_unit,
-            _,
-            scale,
-            amount_scale,
-            unit,
-            role_text,
-            rule_id,
-            rule_level,
-            rate,
-            fixed_amount,
-            rounding,
-            head,
-            middle,
-            upline,
-            tail,
-        ) = slot
+        # fmt: off
+        (distance, _, per_unit, _, scale, amount_scale, unit, role_text, rule_id, rule_level,
+         rate, fixed_amount, rounding, head, middle, upline, tail) = slot
+        # fmt: on
         item = items[index]
         if per_unit:
             value = str(factor)

@@ -561,7 +561,7 @@ class ReferralGraph:
         # Most participants never change: "in" tests are cheaper than dict.get calls.
         for step in range(count + 1):
             if number in role_changes:
-                held = _value_at(role_changes[number], instant, 0)
+                held = _value_at(role_changes[number], instant, role_first[number])
             else:
                 held = role_first[number]
             roles.append(role_names[held])
@@ -596,7 +596,7 @@ class ReferralGraph:
             if number == _NONE:
                 break
             if number in role_changes:
-                held = _value_at(role_changes[number], instant, 0)
+                held = _value_at(role_changes[number], instant, role_first[number])
             else:
                 held = role_first[number]
             if role_names[held] == role:

@@ -165,3 +165,14 @@ def test_a_sharer_who_joined_after_the_payment_is_refused(graph: ReferralGraph) 
         evaluate(PLAN, graph, _order(), sharer="k3")
 
     assert (caught.value.code, caught.value.path) == ("graph-unknown-participant", "sharer")
+
+
+def test_a_sharer_in_a_role_the_plan_does_not_declare_is_named_by_path(
+    graph: ReferralGraph,
+) -> None:
+    graph.join("a1", at=T0, role="ambassador", inviter="g2")
+
+    with pytest.raises(OrderError) as caught:
+        evaluate(PLAN, graph, _order(), sharer="a1")
+
+    assert (caught.value.code, caught.value.path) == ("order-unknown-role", "sharer")
