@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from types import TracebackType
 from typing import Any
 
 from ..errors import StoreError
 from ..events import Event
 from ..ledger import Entry
 from ._codec import event_order_id
+from ._transaction import Transaction
 
 __all__ = ["MemoryStore"]
 
@@ -43,7 +43,7 @@ class MemoryStore:
         self._ids: set[str] = set()
         self._meta: dict[str, str] = {}
         self._marks: list[int] = []
-        self._transaction = _Transaction(self)
+        self._transaction = Transaction(self)
 
     # ------------------------------------------------------------------ the protocol
 
@@ -136,23 +136,3 @@ class MemoryStore:
             for event, _ in self._records[mark:]:
                 self._ids.discard(event.event_id)
             del self._records[mark:]
-
-
-class _Transaction:
-    """The reusable context of :meth:`MemoryStore.transaction`."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        self._store._begin()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._store._end(kind is not None)

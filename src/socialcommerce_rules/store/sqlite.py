@@ -42,6 +42,7 @@ from ..errors import EventError, StoreCorruptError, StoreError
 from ..events import Event, event_from_json, event_to_dict
 from ..ledger import Entry
 from ._codec import check_entry_row, entry_from_row, entry_row, event_order_id
+from ._transaction import Transaction
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -134,7 +135,7 @@ class SQLiteStore:
         self._marks: list[_Mark] = []
         self._bulk_every: int | None = None
         self._open_transaction = False
-        self._transaction = _Transaction(self)
+        self._transaction = Transaction(self)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         except sqlite3.Error as error:
@@ -538,26 +539,6 @@ class SQLiteStore:
         if "malformed" in text:
             return self._corrupt(f"not a readable SQLite database ({text})")
         return StoreError("store-unavailable", f"{self.path}: {text}")
-
-
-class _Transaction:
-    """The reusable context of :meth:`SQLiteStore.transaction`."""
-
-    __slots__ = ("_store",)
-
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> None:
-        self._store._begin()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._store._end(kind is not None)
 
 
 def _where(order_id: str | None) -> tuple[str, tuple[Any, ...]]:
