@@ -222,3 +222,15 @@ def test_concepts_limits_table_matches_the_limits_module() -> None:
     assert sorted(rows) == sorted(limits.__all__)
     for name, value in rows.items():
         assert int(value.replace(",", "")) == getattr(limits, name), name
+
+
+def test_the_lifecycle_example_runs_and_settles_what_was_kept() -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "lifecycle_demo.py"
+    result = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "wang      CNY    available  20.00" in result.stdout
+    assert "guide-li  CNY    available  10.00" in result.stdout
+    assert "pay-1 again: duplicate" in result.stdout
