@@ -53,14 +53,15 @@ def _float_literal(text: str) -> FloatLiteral | RefusedNumber:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
     duplicates = []
+    result = {}
     for key, value in pairs:
         if key in result:
             duplicates.append(key)
         result[key] = value
-    if not duplicates:
-        return result
     marked = _DuplicateKeys(result)
     marked.duplicates = duplicates
     return marked
@@ -88,6 +89,8 @@ def parse_json_text(
         limit_code=limit_code,
         syntax_what="JSON",
         error=error,
+        # Fewer opening brackets than the limit cannot nest deeper than it.
+        shallow=text.count("{") + text.count("[") <= nesting_max,
     )
 
 
@@ -118,6 +121,7 @@ def _parse(
     limit_code: str,
     syntax_what: str,
     error: ParseErrorFactory,
+    shallow: bool = False,
 ) -> Any:
     try:
         data = parse()
@@ -129,8 +133,25 @@ def _parse(
         if "Exceeds the limit" in str(invalid):
             raise error("number-invalid", "an integer with too many digits", "") from None
         raise error("syntax", f"not valid {syntax_what}: {invalid}", "") from None
-    check_nesting(data, nesting_max=nesting_max, limit_code=limit_code, error=error)
+    if shallow:
+        _check_keys(data, error)
+    else:
+        check_nesting(data, nesting_max=nesting_max, limit_code=limit_code, error=error)
     return data
+
+
+def _check_keys(data: Any, error: ParseErrorFactory) -> None:
+    """Refuse duplicate keys in a document known to be shallow (few containers)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value, _DuplicateKeys):
+                # Found: the full walk names its path.
+                check_nesting(data, nesting_max=1 << 30, limit_code="", error=error)
+            stack.extend(child for child in value.values() if isinstance(child, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend(child for child in value if isinstance(child, (dict, list)))
 
 
 def check_nesting(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-__all__ = ["EPOCH", "format_instant", "to_instant"]
+__all__ = ["EPOCH", "format_instant", "to_instant", "utc_text"]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
@@ -36,3 +36,11 @@ def format_instant(instant: int) -> str:
     if moment.microsecond:
         text += f".{moment.microsecond:06d}"
     return text + "Z"
+
+
+def utc_text(when: datetime) -> str:
+    """``format_instant(to_instant(when))`` for an aware datetime, computed directly."""
+    offset = when.utcoffset()
+    if offset is None:
+        raise ValueError(f"{when.isoformat()} has no time zone")
+    return f"{(when.replace(tzinfo=None) - offset).isoformat()}Z"

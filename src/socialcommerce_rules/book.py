@@ -23,6 +23,7 @@ belongs to a store around it.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -32,8 +33,8 @@ from fractions import Fraction
 from typing import Any, Literal, NamedTuple, Protocol
 
 from ._compiled import compiled
-from ._time import EPOCH, format_instant, to_instant
-from .engine import Evaluation, PayoutLine, evaluate, evaluate_invite
+from ._time import format_instant, to_instant
+from .engine import Evaluation, PayoutLine, _evaluate, _Frozen, _reevaluate, evaluate_invite
 from .errors import (
     EventConflictError,
     EventError,
@@ -60,6 +61,7 @@ from .events import (
     SettlementRun,
     TeamTransplanted,
     event_to_dict,
+    event_to_json,
 )
 from .graph import ReferralGraph
 from .ledger import (
@@ -101,10 +103,11 @@ class Store(Protocol):
         event: Event,
         entries: tuple[Entry, ...],
         *,
-        canonical: dict[str, Any] | None = None,
+        canonical: str | None = None,
     ) -> None:
         """Record an applied event and its entries (inside ``transaction()``);
-        ``canonical`` is the event's plain data, when the caller has it."""
+        ``canonical`` is the event's canonical JSON text
+        (:func:`~socialcommerce_rules.events.event_to_json`), when the caller has it."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:
@@ -141,8 +144,8 @@ class _OrderState:
 
     __slots__ = (
         "accrued",
-        "chain",
         "closed",
+        "frozen",
         "items_q",
         "lines",
         "order",
@@ -159,13 +162,13 @@ class _OrderState:
         order: Order,
         plan: Plan,
         paid_event: str,
-        chain: tuple[tuple[str, str, bool], ...],
+        frozen: _Frozen,
         items_q: list[int],
     ) -> None:
         self.order = order
         self.plan = plan
         self.paid_event = paid_event
-        self.chain = chain  # (id, role, active) from the buyer up, frozen at payment
+        self.frozen = frozen  # plan version, chain and roles as they stood at payment
         self.items_q = items_q  # each item's base at payment, in quanta
         self.lines: dict[_LineKey, tuple[Decimal, str, str]] = {}  # amount, unit, accrual entry
         self.state = PENDING
@@ -212,10 +215,12 @@ class Book:
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
         self._orders: dict[str, _OrderState] = {}
-        # event id -> (canonical JSON text, first outcome without its evaluation)
-        self._seen: dict[str, tuple[str, Outcome]] = {}
-        self._log: list[Event] = []
-        self._entries: list[Entry] = []
+        # event id -> (digest of its canonical JSON text, the event, its first outcome
+        # without the evaluation), in the order applied.  With a store, the event is
+        # None and the outcome has no entries: both are read back from the store when
+        # needed, so that memory holds no more than the orders' states.
+        self._seen: dict[str, tuple[bytes, Event | None, Outcome]] = {}
+        self._entries: list[Entry] = []  # without a store only
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
         if store is not None:
@@ -250,17 +255,22 @@ class Book:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every ledger entry, in the order recorded."""
-        return tuple(self._entries)
+        """Every ledger entry, in the order recorded (read from the store, if any)."""
+        if self._store is None:
+            return tuple(self._entries)
+        return tuple(entry for _, entries in self._store.load() for entry in entries)
 
     @property
     def events(self) -> tuple[Event, ...]:
-        """Every event applied (duplicates and refused events excluded), in order."""
-        return tuple(self._log)
+        """Every event applied (duplicates and refused events excluded), in order
+        (read from the store, if any)."""
+        if self._store is None:
+            return tuple(event for _, event, _ in self._seen.values() if event is not None)
+        return tuple(event for event, _ in self._store.load())
 
     def balances(self, *, as_of: datetime | None = None) -> list[Balance]:
         """Balances per holder, unit and state, as of ``as_of`` (default: all)."""
-        return balances(self._entries, as_of=as_of)
+        return balances(self.entries, as_of=as_of)
 
     def order_lines(self, order_id: str) -> dict[tuple[str, str | None, str, int], Decimal]:
         """What each line of an order holds now: (rule, item, beneficiary, level) -> amount.
@@ -287,17 +297,24 @@ class Book:
             EventNotReadyError: a prerequisite is missing; deliver it again later.
             EventError, GraphError, OrderError: the event is refused.
         """
-        canonical = event_to_dict(event)
+        canonical = event_to_json(event)
         seen = self._seen.get(event.event_id)
         if seen is not None:
-            first, outcome = seen
-            if first != _canonical_text(canonical):
+            digest, first, outcome = seen
+            stored = None if first is not None else self._stored(event.event_id)
+            if digest != _digest(canonical):
+                if stored is not None:
+                    first = stored[0]
                 raise EventConflictError(
                     "event-conflict",
                     "this event id was applied before with different content",
-                    path=_first_difference(json.loads(first), canonical),
+                    path=""
+                    if first is None
+                    else _first_difference(event_to_dict(first), json.loads(canonical)),
                     event_id=event.event_id,
                 )
+            if stored is not None:
+                outcome = outcome._replace(entries=stored[1])
             return outcome._replace(status="duplicate")
         if self._store is None:
             return self._apply_in_memory(event, canonical)
@@ -316,19 +333,33 @@ class Book:
             raise
         return outcome
 
-    def _apply_in_memory(self, event: Event, canonical: dict[str, Any] | None = None) -> Outcome:
+    def _apply_in_memory(self, event: Event, canonical: str | None = None) -> Outcome:
         if canonical is None:
-            canonical = event_to_dict(event)
+            canonical = event_to_json(event)
         outcome = self._dispatch(event)
         for entry in outcome.entries:
             check_entry(entry)
-        self._entries.extend(outcome.entries)
-        self._seen[event.event_id] = (
-            _canonical_text(canonical),
-            outcome._replace(evaluation=None),
-        )
-        self._log.append(event)
+        if self._store is None:
+            self._entries.extend(outcome.entries)
+            kept = outcome if outcome.evaluation is None else outcome._replace(evaluation=None)
+            self._seen[event.event_id] = (_digest(canonical), event, kept)
+        else:
+            kept = Outcome(outcome.event_id, outcome.status, (), outcome.message)
+            self._seen[event.event_id] = (_digest(canonical), None, kept)
         return outcome
+
+    def _stored(self, event_id: str) -> tuple[Event, tuple[Entry, ...]] | None:
+        """An applied event and its entries, from the store."""
+        store = self._store
+        assert store is not None
+        find = getattr(store, "find", None)
+        if find is not None:
+            found: tuple[Event, tuple[Entry, ...]] | None = find(event_id)
+            return found
+        for event, entries in store.load():  # a store without find(): read it through
+            if event.event_id == event_id:
+                return event, entries
+        return None
 
     def _transaction(self) -> AbstractContextManager[None]:
         return nullcontext() if self._store is None else self._store.transaction()
@@ -361,7 +392,7 @@ class Book:
                 except SocialCommerceError as error:
                     results.append(error)
             return results
-        replay = list(self._log)
+        replay = [event for _, event, _ in self._seen.values() if event is not None]
         applied: list[Outcome | SocialCommerceError] = []
         try:
             with self._transaction():
@@ -371,7 +402,7 @@ class Book:
                         outcome = self.apply(event)
                         applied.append(outcome)
                         if store is not None and outcome.status != "duplicate":
-                            store.append(event, outcome.entries, canonical=event_to_dict(event))
+                            store.append(event, outcome.entries)
                 finally:
                     self._store = store
             return applied
@@ -521,15 +552,11 @@ class Book:
                 event_id=event.event_id,
             )
         sharer = event.sharer if event.credit == "sharer" else None
-        if sharer is not None:
-            evaluation = evaluate(self._plans, self._graph, order, sharer=sharer)
-        else:
-            evaluation = evaluate(self._plans, self._graph, order)
+        evaluation, frozen = _evaluate(self._plans, self._graph, order, sharer)
         plan = _plan_at(self._plans, order.paid_at)
-        chain = _frozen_chain(self._graph, plan, evaluation, sharer)
-        c = compiled(plan)
-        items_q = [int(item.base.scaleb(c.places, EXACT_CONTEXT)) for item in evaluation.items]
-        state = _OrderState(order, plan, event.event_id, chain, items_q)
+        places = frozen.plan.places
+        items_q = [int(item.base.scaleb(places, EXACT_CONTEXT)) for item in evaluation.items]
+        state = _OrderState(order, plan, event.event_id, frozen, items_q)
         entries: list[Entry] = []
         for line in evaluation.lines:
             entry = self._entry(
@@ -723,9 +750,7 @@ class Book:
                 "shipping": ZERO,
             }
         )
-        evaluation = evaluate(
-            state.plan, _frozen_graph(state.chain, state.order.paid_at), kept_order
-        )
+        evaluation = _reevaluate(state.frozen, kept_order)
         return {_key(line): line.amount for line in evaluation.lines}
 
     def _recompute(
@@ -864,41 +889,9 @@ def _bound_since(graph: ReferralGraph, participant: str, instant: int) -> int:
     return history[max(position - 1, 0)][0]
 
 
-def _frozen_chain(
-    graph: ReferralGraph, plan: Plan, evaluation: Evaluation, sharer: str | None
-) -> tuple[tuple[str, str, bool], ...]:
-    """The buyer's chain as it stood at payment: (id, role, active), buyer first.
-
-    Refunds re-evaluate against it, so roles, statuses and bindings recorded
-    later never change what an order's lines are recomputed to.
-    """
-    at = evaluation.paid_at
-    above = [sharer] if sharer is not None else []
-    above += graph.ancestors(sharer or evaluation.buyer, at=at, max_depth=plan.max_depth)
-    if evaluation.buyer in above:  # the walk up from a sharer stops below the buyer
-        above = above[: above.index(evaluation.buyer)]
-    chain = [evaluation.buyer, *above][: plan.max_depth + 1]
-    return tuple(
-        (participant, graph.role(participant, at=at), graph.is_active(participant, at=at))
-        for participant in chain
-    )
-
-
-def _frozen_graph(chain: tuple[tuple[str, str, bool], ...], paid_at: datetime) -> ReferralGraph:
-    """A small graph holding only a frozen chain, just before ``paid_at``."""
-    frozen = ReferralGraph()
-    origin = EPOCH + timedelta(microseconds=to_instant(paid_at) - 1)
-    inviter = None
-    for participant, role, active in reversed(chain):
-        frozen.join(participant, at=origin, role=role, inviter=inviter)
-        if not active:
-            frozen.set_active(participant, False, at=origin)
-        inviter = participant
-    return frozen
-
-
-def _canonical_text(canonical: dict[str, Any]) -> str:
-    return json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+def _digest(canonical: str) -> bytes:
+    """A fingerprint of an event's canonical text: equal texts, equal digests."""
+    return hashlib.blake2b(canonical.encode(), digest_size=16).digest()
 
 
 def _first_difference(first: Any, second: Any, path: str = "") -> str:

@@ -318,18 +318,51 @@ def evaluate(
     >>> [(line.beneficiary, str(line.amount)) for line in result.lines if line.unit == "CNY"]
     [('guide-1', '12.00')]
     """
+    return _evaluate(plans, graph, order, sharer)[0]
+
+
+class _Frozen(NamedTuple):
+    """What an order's lines depend on besides its amounts, as it stood at payment:
+    the plan version, the chain paid and its pattern.  A refund re-evaluates the
+    kept part of the order against it, with no graph at all."""
+
+    plan: CompiledPlan
+    chain: _Chain
+    pattern: _Pattern
+
+
+def _evaluate(
+    plans: Plan | PlanSet, graph: ReferralGraph, order: Order, sharer: str | None
+) -> tuple[Evaluation, _Frozen]:
+    """:func:`evaluate`, and what the order's lines depend on besides its amounts."""
     instant = to_instant(order.paid_at)
-    order_id = order.order_id
-    c = _plan_at(plans, instant, order_id)
+    c = _plan_at(plans, instant, order.order_id)
     if order.currency != c.currency:
         raise OrderError(
             "order-currency-mismatch",
             f"{order.currency} is not the plan's currency {c.currency}",
             path="currency",
-            event_id=order_id,
+            event_id=order.order_id,
         )
     chain = _chain(c, graph, order, instant, sharer)
-    pattern = _pattern(c, graph, chain, order_id, sharer is not None)
+    pattern = _pattern(c, graph, chain, order.order_id, sharer is not None)
+    frozen = _new(_Frozen, (c, chain, pattern))
+    return _evaluation(frozen, order, graph, instant, sharer is not None), frozen
+
+
+def _reevaluate(frozen: _Frozen, order: Order) -> Evaluation:
+    """The lines of ``order`` (the same payment, other amounts) against the plan, chain
+    and roles frozen at payment; without performance owner, store or effects."""
+    return _evaluation(frozen, order, None, 0, False)
+
+
+def _evaluation(
+    frozen: _Frozen, order: Order, graph: ReferralGraph | None, instant: int, sharing: bool
+) -> Evaluation:
+    """The evaluation of ``order`` against a frozen chain; the performance owner, store
+    and effects only when the graph is given."""
+    c, chain, pattern = frozen
+    order_id = order.order_id
     items, bases_q = _item_bases(c, order)
     money, pool_q = _money(c, pattern.money, items, bases_q)
     base_q = sum(bases_q)
@@ -343,7 +376,12 @@ def evaluate(
     points = _points(pattern.points, items, bases_q) if pattern.points else []
     drafts = money + points if points else money
     _check(c, order_id, pattern, drafts, (pool_q, paid_q, cap_q))
-    owner, store = _performance(c, graph, chain, instant, sharer is not None)
+    owner = store = None
+    effects: tuple[RoleChange, ...] = ()
+    if graph is not None:
+        owner, store = _performance(c, graph, chain, instant, sharing)
+        if c.gift_packs:
+            effects = _effects(c, order, items, pattern.roles[0], instant)
     multiply, quantum, zero = EXACT_CONTEXT.multiply, c.quantum, c.zero
     return _new(
         Evaluation,
@@ -363,7 +401,7 @@ def evaluate(
             Decimal(sum(map(_amount_of, points))) if points else _ZERO_POINTS,
             items,
             tuple(_lines(c, order_id, chain, items, drafts)),
-            _effects(c, order, items, pattern.roles[0], instant) if c.gift_packs else (),
+            effects,
         ),
     )
 

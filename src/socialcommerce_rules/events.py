@@ -12,19 +12,17 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ._parse import parse_json_text
-from ._time import format_instant, to_instant
 from .errors import EventError
 from .limits import EVENT_LINE_BYTES_MAX, PLAN_NESTING_MAX
-from .money import describe, format_decimal
-from .orders import Identifier, Money, Order
+from .money import describe
+from .orders import Identifier, Instant, Money, Order
 
 __all__ = [
     "BindingChanged",
@@ -53,7 +51,7 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: Identifier
-    at: AwareDatetime
+    at: Instant
 
 
 class ParticipantJoined(_Event):
@@ -254,14 +252,16 @@ def event_from_json(text: str) -> Event:
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """Plain data for an event: amounts as decimal strings, times in UTC, defaults kept."""
-    result = _plain(event.model_dump(mode="python"))
-    assert isinstance(result, dict)
-    return result
+    return event.model_dump(mode="json")
 
 
 def event_to_json(event: Event) -> str:
-    """Canonical JSON text of an event (fixed field order, no spaces)."""
-    return json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
+    """Canonical JSON text of an event: fields in a fixed order, every default kept,
+    amounts as plain decimal strings, times in UTC, no spaces, UTF-8 unescaped.
+
+    Two events have the same canonical text exactly when they are equal events.
+    """
+    return event.model_dump_json()
 
 
 def read_events(path: str | Path) -> Iterator[tuple[int, Event | EventError]]:
@@ -337,18 +337,6 @@ def _csv_cell(value: object) -> str:
     if value is None:
         return ""
     return str(value)
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    if isinstance(value, datetime):
-        return format_instant(to_instant(value))
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 def _event_error(error: ValidationError, data: Any) -> EventError:

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -24,9 +25,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ._parse import parse_json_text
+from ._time import utc_text
 from .errors import LimitError, OrderError
 from .limits import IDENTIFIER_LENGTH_MAX, ORDER_ITEMS_MAX, PLAN_NESTING_MAX, QUANTITY_MAX
-from .money import DecimalInputError, FloatLiteral, describe, parse_decimal
+from .money import DecimalInputError, FloatLiteral, describe, format_decimal, parse_decimal
 
 __all__ = ["Order", "OrderItem"]
 
@@ -65,11 +67,18 @@ def _quantity(value: object) -> int:
 Money = Annotated[
     Decimal,
     BeforeValidator(_money),
+    # JSON output: plain decimal text, never an exponent ("100.00", not "1.0000E+2").
+    PlainSerializer(format_decimal, return_type=str, when_used="json"),
     WithJsonSchema(
         {"anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"}, {"type": "integer"}]}
     ),
 ]
 Quantity = Annotated[int, BeforeValidator(_quantity)]
+Instant = Annotated[
+    AwareDatetime,
+    # JSON output: the instant in UTC ("2026-01-01T02:00:00Z"), whatever the input zone.
+    PlainSerializer(utc_text, return_type=str, when_used="json"),
+]
 Identifier = Annotated[
     str,
     StringConstraints(
@@ -126,7 +135,7 @@ class Order(BaseModel):
 
     order_id: Identifier
     buyer: Identifier
-    paid_at: AwareDatetime
+    paid_at: Instant
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     items: tuple[OrderItem, ...] = Field(min_length=1, max_length=ORDER_ITEMS_MAX)
     coupons: Money = Decimal(0)

@@ -33,7 +33,8 @@ EntryRow = tuple[str, str, str | None, str, str, str, str, str, str]
 """An entry as stored: entry_id, event_id, order_id, at, kind, unit, postings JSON,
 reverses JSON, memo."""
 
-_text: Callable[[str], str] = json.JSONEncoder(ensure_ascii=False).encode
+# A JSON string literal of a str (non-ASCII kept as is).
+_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def event_order_id(event: Event) -> str | None:
@@ -49,11 +50,19 @@ def entry_row(entry: Entry, *, at: str | None = None) -> EntryRow:
     # Written by hand rather than by json.dumps: a ledger of a million events
     # writes this for every entry.  Holders and states are JSON-escaped; a
     # Decimal's str() never needs escaping.
-    postings = ",".join(
-        f'{{"holder":{_text(p.holder)},"state":{_text(p.state)},"amount":"{p.amount}"}}'
-        for p in entry.postings
-    )
-    reverses = "[" + ",".join(_text(reversed_id) for reversed_id in entry.reverses) + "]"
+    postings = entry.postings
+    if len(postings) == 2:  # the common case, in one formatting step
+        (h1, s1, a1), (h2, s2, a2) = postings
+        text = (
+            f'[{{"holder":{_text(h1)},"state":{_text(s1)},"amount":"{a1}"}},'
+            f'{{"holder":{_text(h2)},"state":{_text(s2)},"amount":"{a2}"}}]'
+        )
+    else:
+        text = "[" + ",".join(
+            f'{{"holder":{_text(p.holder)},"state":{_text(p.state)},"amount":"{p.amount}"}}'
+            for p in postings
+        ) + "]"
+    reverses = entry.reverses
     return (
         entry.entry_id,
         entry.event_id,
@@ -61,10 +70,14 @@ def entry_row(entry: Entry, *, at: str | None = None) -> EntryRow:
         entry.at.isoformat() if at is None else at,
         entry.kind,
         entry.unit,
-        f"[{postings}]",
-        reverses,
+        text,
+        f"[{_text(reverses[0])}]" if len(reverses) == 1 else _list(reverses),
         entry.memo,
     )
+
+
+def _list(texts: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(_text, texts)) + "]"
 
 
 def entry_from_row(row: EntryRow | tuple[Any, ...]) -> Entry:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
 
 from ..errors import StoreError
 from ..events import Event
@@ -40,7 +39,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._records: list[tuple[Event, tuple[Entry, ...]]] = []
-        self._ids: set[str] = set()
+        self._ids: dict[str, int] = {}  # event id -> its place in _records
         self._meta: dict[str, str] = {}
         self._marks: list[int] = []
         self._transaction = Transaction(self)
@@ -56,7 +55,7 @@ class MemoryStore:
         event: Event,
         entries: tuple[Entry, ...],
         *,
-        canonical: dict[str, Any] | None = None,
+        canonical: str | None = None,
     ) -> None:
         """Record an applied event and its entries (``canonical`` is not needed here).
 
@@ -69,8 +68,8 @@ class MemoryStore:
                 "this event id is stored already: another writer shares the store",
                 event_id=event.event_id,
             )
+        self._ids[event.event_id] = len(self._records)
         self._records.append((event, tuple(entries)))
-        self._ids.add(event.event_id)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A context in which appends stay together, or are undone on error.
@@ -97,6 +96,12 @@ class MemoryStore:
     def __len__(self) -> int:
         """The number of events stored."""
         return len(self._visible())
+
+    def find(self, event_id: str) -> tuple[Event, tuple[Entry, ...]] | None:
+        """The stored event with this id and its entries, or None."""
+        position = self._ids.get(event_id)
+        visible = self._marks[1] if len(self._marks) > 1 else len(self._records)
+        return None if position is None or position >= visible else self._records[position]
 
     def events(self, *, order_id: str | None = None) -> Iterator[Event]:
         """The stored events in the order applied, or those concerning one order."""
@@ -134,5 +139,5 @@ class MemoryStore:
         mark = self._marks.pop()
         if failed:
             for event, _ in self._records[mark:]:
-                self._ids.discard(event.event_id)
+                self._ids.pop(event.event_id, None)
             del self._records[mark:]

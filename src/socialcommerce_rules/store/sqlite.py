@@ -38,8 +38,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from .._time import utc_text
 from ..errors import EventError, StoreCorruptError, StoreError
-from ..events import Event, event_from_json, event_to_dict
+from ..events import Event, event_from_json, event_to_json
 from ..ledger import Entry
 from ._codec import check_entry_row, entry_from_row, entry_row, event_order_id
 from ._transaction import Transaction
@@ -263,7 +264,7 @@ class SQLiteStore:
         event: Event,
         entries: tuple[Entry, ...],
         *,
-        canonical: dict[str, Any] | None = None,
+        canonical: str | None = None,
     ) -> None:
         """Record an applied event and its entries, committed when the transaction ends.
 
@@ -272,23 +273,22 @@ class SQLiteStore:
         Args:
             event: the event applied.
             entries: the entries it recorded.
-            canonical: ``event_to_dict(event)``, if the caller has it already.
+            canonical: ``event_to_json(event)``, if the caller has it already.
         """
         if not self._marks:
             with self._transaction:
                 self.append(event, entries, canonical=canonical)
             return
         self._seq += 1
-        data = event_to_dict(event) if canonical is None else canonical
         self._event_rows.append(
             (
                 self._seq,
                 event.event_id,
-                data["type"],
+                event.type,
                 event_order_id(event),
-                data["at"],
+                utc_text(event.at),
                 len(entries),
-                _JSON.encode(data),
+                event_to_json(event) if canonical is None else canonical,
             )
         )
         seq = self._seq
@@ -347,6 +347,21 @@ class SQLiteStore:
     def __len__(self) -> int:
         """The number of events stored."""
         return int(self._query_one("SELECT coalesce(max(seq), 0) FROM events")[0])
+
+    def find(self, event_id: str) -> tuple[Event, tuple[Entry, ...]] | None:
+        """The stored event with this id and its entries, or None."""
+        row = self._query_one("SELECT seq, type, json FROM events WHERE event_id = ?", (event_id,))
+        if row is None:
+            return None
+        seq, kind, text = row
+        entries = tuple(
+            entry_from_row(entry)
+            for entry in self._rows(
+                f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE event_seq = ? ORDER BY position",
+                (seq,),
+            )
+        )
+        return _event(event_id, kind, text), entries
 
     def events(self, *, order_id: str | None = None) -> Iterator[Event]:
         """The stored events in the order applied, or those concerning one order."""
