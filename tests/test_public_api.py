@@ -78,6 +78,10 @@ PUBLIC_MODULES = [
     "socialcommerce_rules.money",
     "socialcommerce_rules.orders",
     "socialcommerce_rules.plan",
+    "socialcommerce_rules.compliance",
+    "socialcommerce_rules.metrics",
+    "socialcommerce_rules.simulate",
+    "socialcommerce_rules.testing",
 ]
 
 
@@ -174,10 +178,12 @@ _NOT_CODES = {
     # The pydantic error type that carries whole-plan problems to the loader,
     # which unpacks them into their own codes; it never reaches a caller.
     "plan-semantic",
+    # The id of the plans the testing strategies generate, not a code.
+    "plan-under-test",
 }
 
 _QUOTED_CODE = re.compile(
-    r"""["']((?:plan|limit|graph|order|event|store|internal)(?:-[a-z][a-z0-9]*)+)["']"""
+    r"""["']((?:plan|limit|graph|order|event|store|simulation|internal)(?:-[a-z][a-z0-9]*)+)["']"""
 )
 
 

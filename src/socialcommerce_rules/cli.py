@@ -7,6 +7,8 @@ Commands (``socialcommerce-rules COMMAND --help`` for each)::
     explain ORDER_ID --db FILE               an order's events, lines and entries
     balances --db FILE [--as-of T]           balances per holder, unit and state
     export --db FILE [--format jsonl|csv]    every entry, in the order recorded
+    lint PLAN [--profile NAME]               check a plan against a compliance profile
+    audit PLAN [--examples N] [--seed S]     property-test the engine on a plan
     demo [--db FILE]                         the bundled guide -> maker -> member story
 
 ``--json`` (before or after the command) prints one JSON document on standard
@@ -176,6 +178,33 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), help="default jsonl")
     export.add_argument("--output", "-o", type=Path, help="a file instead of standard output")
 
+    lint = command("lint", _lint, "check a plan against a compliance profile")
+    lint.add_argument("plan", metavar="PLAN", type=Path)
+    lint.add_argument(
+        "--profile",
+        default="cn-anti-pyramid",
+        metavar="NAME",
+        help="a shipped profile (cn-anti-pyramid, cn-direct-selling, wechat-distribution, "
+        "us-ftc-mlm) or a profile file; default cn-anti-pyramid",
+    )
+
+    audit = command("audit", _audit, "property-test the engine on a plan (needs hypothesis)")
+    audit.add_argument("plan", metavar="PLAN", type=Path)
+    audit.add_argument(
+        "--examples",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="event streams to try (default 100)",
+    )
+    audit.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
+    audit.add_argument(
+        "--counterexample",
+        type=Path,
+        metavar="FILE",
+        help="where to write a failing case's events (default PLAN's name + .counterexample.jsonl)",
+    )
+
     demo = command("demo", _demo, "run the bundled guide -> maker -> member story")
     demo.add_argument("--db", type=Path, help="keep the demo's ledger in this SQLite file")
     return parser
@@ -338,6 +367,65 @@ def _validate(options: argparse.Namespace, out: _Output) -> int:
         }
     )
     return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+# ---------------------------------------------------------------------- lint and audit
+
+
+def _one_plan(path: Path) -> Plan:
+    plans = _plans([path])
+    assert isinstance(plans, Plan)
+    return plans
+
+
+def _lint(options: argparse.Namespace, out: _Output) -> int:
+    from .compliance import PROFILES, count_by_severity, lint
+
+    plan = _one_plan(options.plan)
+    profile: str | Path = options.profile
+    if options.profile not in PROFILES:
+        profile = Path(options.profile)
+        if not profile.is_file():
+            raise _CommandError(
+                EXIT_USAGE,
+                "",
+                f"{options.profile}: neither a shipped profile ({', '.join(PROFILES)}) nor a file",
+            )
+    findings = lint(plan, profile)
+    counts = count_by_severity(findings)
+    for finding in findings:
+        for line in finding.lines():
+            out.text(line)
+    summary = ", ".join(f"{count} {severity}" for severity, count in counts.items())
+    out.text(f"{options.plan}: {len(findings)} findings under {options.profile} ({summary})")
+    out.data([finding.to_dict() for finding in findings])
+    return EXIT_PROBLEMS if counts.get("error") else EXIT_OK
+
+
+def _audit(options: argparse.Namespace, out: _Output) -> int:
+    try:
+        from .testing import audit
+    except ImportError:
+        raise _CommandError(
+            EXIT_USAGE,
+            "",
+            "audit needs hypothesis: pip install 'socialcommerce_rules[testing]'",
+        ) from None
+    plan = _one_plan(options.plan)
+    report = audit(plan, examples=options.examples, seed=options.seed)
+    data = report.to_dict()
+    for line in report.summary():
+        out.text(line)
+    if not report.ok:
+        target = options.counterexample or options.plan.with_name(
+            options.plan.stem + ".counterexample.jsonl"
+        )
+        report.write_counterexample(target)
+        data["counterexample"] = str(target)
+        out.text(f"  written to {target}; replay it with:")
+        out.text(f"  socialcommerce-rules run {options.plan} {target} --db counterexample.sqlite")
+    out.data(data)
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
 # ---------------------------------------------------------------------- run

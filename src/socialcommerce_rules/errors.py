@@ -42,6 +42,7 @@ __all__ = [
     "OrderError",
     "PlanError",
     "Problem",
+    "ProfileError",
     "SocialCommerceError",
     "StoreCorruptError",
     "StoreError",
@@ -103,6 +104,9 @@ ERROR_CODES: Final[dict[str, str]] = {
     "event-unknown-item": "A refund naming an item the order does not have.",
     "limit-batch": "A batch with more than EVENTS_PER_BATCH_MAX events.",
     "store-corrupt": "A stored ledger that fails its invariants on open.",
+    # Simulation.
+    "simulation-config-invalid": "A simulation parameter of the wrong type, out of range, "
+    "or not fitting the plan simulated.",
     "store-unavailable": "A store file that cannot be opened or written.",
     # Bugs.
     "internal-invariant": "An internal invariant broke; this is a bug in the library.",
@@ -164,17 +168,32 @@ class PlanError(SocialCommerceError, ValueError):
 
     problems: tuple[Problem, ...]
 
+    _document = "plan"
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         if not problems:
-            raise ValueError("PlanError needs at least one problem")
+            raise ValueError(f"{type(self).__name__} needs at least one problem")
         self.problems = tuple(problems)
         first = self.problems[0]
         if len(self.problems) == 1:
             message = first.message
         else:
             listed = "\n".join(f"  - {problem}" for problem in self.problems)
-            message = f"{first.message}\n{len(self.problems)} problems in the plan:\n{listed}"
+            message = (
+                f"{first.message}\n{len(self.problems)} problems in the {self._document}:\n"
+                f"{listed}"
+            )
         super().__init__(first.code, message, path=first.path)
+
+
+class ProfileError(PlanError):
+    """A compliance lint profile (or the observed figures given to a lint) is invalid.
+
+    Profiles are read like plans, so their problems carry the plan codes
+    (``plan-invalid-value``, ``plan-unknown-key``...); ``problems`` lists them all.
+    """
+
+    _document = "profile"
 
 
 class LimitError(SocialCommerceError, ValueError):

@@ -56,7 +56,7 @@ def test_the_tree_in_the_module_docstring_names_every_error() -> None:
 
 
 def test_codes_are_kebab_case_with_a_known_prefix_and_explained() -> None:
-    pattern = re.compile(r"(plan|limit|graph|order|event|store|internal)(-[a-z0-9]+)+")
+    pattern = re.compile(r"(plan|limit|graph|order|event|store|simulation|internal)(-[a-z0-9]+)+")
 
     for code, explanation in ERROR_CODES.items():
         assert pattern.fullmatch(code), code
