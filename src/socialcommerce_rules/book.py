@@ -155,6 +155,7 @@ class _OrderState:
         "refunded_quantity",
         "release_at",
         "state",
+        "upgrade",
     )
 
     def __init__(
@@ -177,6 +178,8 @@ class _OrderState:
         self.refunded_amount_q = 0
         self.closed = False
         self.accrued: dict[str, Decimal] = {}  # accrual entry id -> amount credited
+        # A gift pack's upgrade of the buyer: (role before, role after, the pack SKUs).
+        self.upgrade: tuple[str, str, frozenset[str]] | None = None
 
 
 class Book:
@@ -215,11 +218,12 @@ class Book:
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
         self._orders: dict[str, _OrderState] = {}
-        # event id -> (digest of its canonical JSON text, the event, its first outcome
-        # without the evaluation), in the order applied.  With a store, the event is
-        # None and the outcome has no entries: both are read back from the store when
-        # needed, so that memory holds no more than the orders' states.
-        self._seen: dict[str, tuple[bytes, Event | None, Outcome]] = {}
+        # event id -> (digest, event, first outcome without the evaluation), in the
+        # order applied.  Without a store: no digest, the event itself.  With a store:
+        # a digest of the event's canonical JSON, no event, and an outcome without
+        # entries; the event and its entries are read back from the store when needed,
+        # so that memory holds little more than the graph and the orders' states.
+        self._seen: dict[str, tuple[bytes | None, Event | None, Outcome]] = {}
         self._entries: list[Entry] = []  # without a store only
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
@@ -297,27 +301,12 @@ class Book:
             EventNotReadyError: a prerequisite is missing; deliver it again later.
             EventError, GraphError, OrderError: the event is refused.
         """
-        canonical = event_to_json(event)
         seen = self._seen.get(event.event_id)
         if seen is not None:
-            digest, first, outcome = seen
-            stored = None if first is not None else self._stored(event.event_id)
-            if digest != _digest(canonical):
-                if stored is not None:
-                    first = stored[0]
-                raise EventConflictError(
-                    "event-conflict",
-                    "this event id was applied before with different content",
-                    path=""
-                    if first is None
-                    else _first_difference(event_to_dict(first), json.loads(canonical)),
-                    event_id=event.event_id,
-                )
-            if stored is not None:
-                outcome = outcome._replace(entries=stored[1])
-            return outcome._replace(status="duplicate")
+            return self._duplicate(event, *seen)
         if self._store is None:
-            return self._apply_in_memory(event, canonical)
+            return self._apply_in_memory(event)
+        canonical = event_to_json(event)
         try:
             with self._transaction():
                 outcome = self._apply_in_memory(event, canonical)
@@ -333,17 +322,46 @@ class Book:
             raise
         return outcome
 
+    def _duplicate(
+        self, event: Event, digest: bytes | None, first: Event | None, outcome: Outcome
+    ) -> Outcome:
+        """The first outcome again, if ``event`` has the content of the first with its id."""
+        canonical = event_to_json(event)
+        stored = None
+        if first is None:  # with a store: the first event and its entries are there
+            stored = self._stored(event.event_id)
+            if stored is not None:
+                first = stored[0]
+                outcome = outcome._replace(entries=stored[1])
+        if digest is None:  # without a store: the first event is kept as it came
+            assert first is not None
+            same = event_to_json(first) == canonical
+        else:
+            same = digest == _digest(canonical)
+        if not same:
+            raise EventConflictError(
+                "event-conflict",
+                "this event id was applied before with different content",
+                path=""
+                if first is None
+                else _first_difference(event_to_dict(first), json.loads(canonical)),
+                event_id=event.event_id,
+            )
+        return outcome._replace(status="duplicate")
+
     def _apply_in_memory(self, event: Event, canonical: str | None = None) -> Outcome:
-        if canonical is None:
-            canonical = event_to_json(event)
         outcome = self._dispatch(event)
         for entry in outcome.entries:
             check_entry(entry)
         if self._store is None:
+            # The event itself is kept: a redelivery is compared with it then.
             self._entries.extend(outcome.entries)
             kept = outcome if outcome.evaluation is None else outcome._replace(evaluation=None)
-            self._seen[event.event_id] = (_digest(canonical), event, kept)
+            self._seen[event.event_id] = (None, event, kept)
         else:
+            # Only a fingerprint is kept; the event and its entries are in the store.
+            if canonical is None:
+                canonical = event_to_json(event)
             kept = Outcome(outcome.event_id, outcome.status, (), outcome.message)
             self._seen[event.event_id] = (_digest(canonical), None, kept)
         return outcome
@@ -467,7 +485,8 @@ class Book:
                             "invite",
                             POINTS,
                             [
-                                Posting(line.beneficiary, PENDING, line.amount),
+                                # Nothing can take an invite back: available at once.
+                                Posting(line.beneficiary, AVAILABLE, line.amount),
                                 Posting(MERCHANT, POINTS, _negate(line.amount)),
                             ],
                             (),
@@ -575,7 +594,15 @@ class Book:
             entries.append(entry)
             state.lines[_key(line)] = (line.amount, line.unit, entry.entry_id)
             state.accrued[entry.entry_id] = line.amount
-        self._graph.apply(evaluation.effects)
+        if evaluation.effects:
+            self._graph.apply(evaluation.effects)
+            c = frozen.plan
+            role = evaluation.effects[0].role
+            state.upgrade = (
+                c.role_names[frozen.pattern.roles[0]],
+                role,
+                frozenset(sku for sku, pack in c.gift_packs.items() if c.role_names[pack] == role),
+            )
         self._orders[order.order_id] = state
         self._ordered.add(order.buyer)
         message = (
@@ -634,29 +661,55 @@ class Book:
             state = self._orders[order_id]
             if state.state != HELD:
                 continue
-            entries += self._move(
+            moved = self._move(
                 event, state, HELD, AVAILABLE, "release", "settled", first=len(entries)
             )
             state.state = AVAILABLE
-            released.append(order_id)
+            if moved:  # an order refunded to nothing releases nothing
+                entries += moved
+                released.append(order_id)
         del self._held[:due]
         return Outcome(
             event.event_id,
             "applied",
             tuple(entries),
-            f"Settled {len(released)} orders as of {format_instant(instant)}.",
+            f"Released the money of {len(released)} orders as of {format_instant(instant)}.",
         )
 
     def _order_cancelled(self, event: OrderCancelled) -> Outcome:
         state = self._order(event)
+        reverted = self._give_back_upgrade(event, state, None)
         entries = self._recompute(event, state, {}, "cancelled")
         state.closed = True
         return Outcome(
             event.event_id,
             "applied",
             tuple(entries),
-            f"Order {event.order_id} cancelled; everything it credited reversed.",
+            f"Order {event.order_id} cancelled; everything it credited reversed.{reverted}",
         )
+
+    def _give_back_upgrade(
+        self, event: Event, state: _OrderState, quantities: dict[str, int] | None
+    ) -> str:
+        """Undo the role a gift pack gave the buyer once every unit of it is given back
+        (``quantities`` refunded per item; None: the whole order), from the event's time
+        on, unless the buyer's role has changed since.  Returns a sentence, or ""."""
+        upgrade = state.upgrade
+        if upgrade is None:
+            return ""
+        previous, role, skus = upgrade
+        if quantities is not None and any(
+            item.quantity > quantities.get(item.item_id, 0)
+            for item in state.order.items
+            if item.sku in skus
+        ):
+            return ""  # some of the pack is kept
+        buyer = state.order.buyer
+        if self._graph.role(buyer, at=event.at) != role:
+            return ""  # promoted or demoted since: that change stands
+        self._graph.change_role(buyer, previous, at=event.at)
+        state.upgrade = None
+        return f" {buyer} is {previous} again: the gift pack that made them {role} was given back."
 
     def _order_refunded(self, event: OrderRefunded) -> Outcome:
         state = self._order(event)
@@ -699,20 +752,23 @@ class Book:
                 path="amount" if event.amount is not None else "items",
                 event_id=event.event_id,
             )
-        remaining = self._remaining_lines(state, quantities, amount_q)
-        entries = self._recompute(event, state, remaining, "refunded")
-        state.refunded_quantity = quantities
-        state.refunded_amount_q = amount_q
         every_unit = all(
             quantities.get(item.item_id, 0) == item.quantity for item in state.order.items
         )
-        if every_unit or (amount_q and amount_q >= _kept_goods(state, quantities, c.places)):
-            state.closed = True
+        closing = every_unit or bool(
+            amount_q and amount_q >= _kept_goods(state, quantities, c.places)
+        )
+        remaining = self._remaining_lines(state, quantities, amount_q)
+        reverted = self._give_back_upgrade(event, state, None if closing else quantities)
+        entries = self._recompute(event, state, remaining, "refunded")
+        state.refunded_quantity = quantities
+        state.refunded_amount_q = amount_q
+        state.closed = closing
         return Outcome(
             event.event_id,
             "applied",
             tuple(entries),
-            f"Order {event.order_id} refunded; lines recomputed on what was kept.",
+            f"Order {event.order_id} refunded; lines recomputed on what was kept.{reverted}",
         )
 
     # ------------------------------------------------------------------ helpers
