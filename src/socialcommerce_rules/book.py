@@ -57,6 +57,7 @@ from .events import (
     OrderRefunded,
     ParticipantJoined,
     ParticipantStatusChanged,
+    PayoutMade,
     RoleChanged,
     SettlementRun,
     TeamTransplanted,
@@ -69,6 +70,7 @@ from .ledger import (
     COMMISSION,
     HELD,
     MERCHANT,
+    PAID_OUT,
     PENDING,
     POINTS,
     Balance,
@@ -227,6 +229,7 @@ class Book:
         self._entries: list[Entry] = []  # without a store only
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
+        self._available: dict[tuple[str, str], Decimal] = {}  # (holder, unit) -> available
         if store is not None:
             self._open(store)
 
@@ -351,8 +354,13 @@ class Book:
 
     def _apply_in_memory(self, event: Event, canonical: str | None = None) -> Outcome:
         outcome = self._dispatch(event)
+        available = self._available
         for entry in outcome.entries:
             check_entry(entry)
+            for holder, state, amount in entry.postings:
+                if state == AVAILABLE:
+                    key = (holder, entry.unit)
+                    available[key] = EXACT_CONTEXT.add(available.get(key, ZERO), amount)
         if self._store is None:
             # The event itself is kept: a redelivery is compared with it then.
             self._entries.extend(outcome.entries)
@@ -448,6 +456,8 @@ class Book:
                 return self._order_cancelled(event)
             if isinstance(event, SettlementRun):
                 return self._settlement(event)
+            if isinstance(event, PayoutMade):
+                return self._payout(event)
             if isinstance(event, ParticipantJoined):
                 return self._joined(event)
             return self._graph_change(event)
@@ -673,7 +683,67 @@ class Book:
             event.event_id,
             "applied",
             tuple(entries),
-            f"Released the money of {len(released)} orders as of {format_instant(instant)}.",
+            f"Released the money of {len(released)} order{'' if len(released) == 1 else 's'} "
+            f"as of {format_instant(instant)}.",
+        )
+
+    def _payout(self, event: PayoutMade) -> Outcome:
+        participant = event.participant
+        if participant not in self._graph:
+            raise UnknownParticipantError(
+                "graph-unknown-participant",
+                f"{participant!r} has not joined yet",
+                path="participant",
+                event_id=event.event_id,
+            )
+        unit, amount = event.unit, event.amount
+        if unit == POINTS:
+            places = 0
+        else:
+            c = compiled(_plan_at(self._plans, event.at))
+            if unit is None:
+                unit = c.currency
+            elif unit != c.currency:
+                raise EventError(
+                    "event-invalid",
+                    f"{unit!r} is neither the plan's currency {c.currency} nor points",
+                    path="unit",
+                    event_id=event.event_id,
+                )
+            places = c.places
+        scaled = amount.scaleb(places, EXACT_CONTEXT)
+        if not scaled or scaled != scaled.to_integral_value(context=EXACT_CONTEXT):
+            raise EventError(
+                "event-invalid",
+                f"{amount} is not a positive multiple of the {unit} quantum",
+                path="amount",
+                event_id=event.event_id,
+            )
+        amount = Decimal(int(scaled)).scaleb(-places, EXACT_CONTEXT)
+        available = self._available.get((participant, unit), ZERO)
+        if amount > available:
+            raise EventError(
+                "event-payout-exceeds-available",
+                f"{amount} {unit} is more than {participant}'s available balance of "
+                f"{available} {unit}",
+                path="amount",
+                event_id=event.event_id,
+            )
+        entry = self._entry(
+            event,
+            0,
+            None,
+            "payout",
+            unit,
+            [
+                Posting(participant, AVAILABLE, _negate(amount)),
+                Posting(participant, PAID_OUT, amount),
+            ],
+            (),
+            f"{participant} is paid {amount} {unit} out of their available balance.",
+        )
+        return Outcome(
+            event.event_id, "applied", (entry,), f"{participant} paid {amount} {unit}."
         )
 
     def _order_cancelled(self, event: OrderCancelled) -> Outcome:

@@ -102,6 +102,8 @@ ERROR_CODES: Final[dict[str, str]] = {
     "event-order-state": "An event the order's state does not allow (a second completion).",
     "event-refund-exceeds-paid": "Refunds that would add up to more than was paid.",
     "event-unknown-item": "A refund naming an item the order does not have.",
+    "event-payout-exceeds-available": "A payout of more than the participant's available "
+    "balance.",
     "limit-batch": "A batch with more than EVENTS_PER_BATCH_MAX events.",
     "store-corrupt": "A stored ledger that fails its invariants on open.",
     # Simulation.

@@ -7,7 +7,8 @@ postings per (holder, unit, state), as of any time.
 
 Holders are participant ids and :data:`MERCHANT`.  A participant's money or points
 sit in one of three states: ``pending`` (order paid), ``held`` (order completed,
-inside the after-sales window) and ``available`` (settled, withdrawable).  The
+inside the after-sales window) and ``available`` (settled, withdrawable); what the
+shop has paid out of ``available`` is recorded in ``paid_out``.  The
 merchant's side of every commission is posted to ``commission`` (money) or
 ``points`` (points); its balance is negative: what the merchant has granted.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "COMMISSION",
     "HELD",
     "MERCHANT",
+    "PAID_OUT",
     "PENDING",
     "POINTS",
     "Balance",
@@ -45,6 +47,8 @@ HELD: Final = "held"
 """State of money from a completed order inside its after-sales window."""
 AVAILABLE: Final = "available"
 """State of settled, withdrawable money (may go negative after a late clawback)."""
+PAID_OUT: Final = "paid_out"
+"""State of what a participant has been paid (``payout_made``): the sum of payouts."""
 COMMISSION: Final = "commission"
 """The merchant's account for money commissions granted."""
 POINTS: Final = "points"
@@ -76,7 +80,8 @@ class Entry(NamedTuple):
         at: the event's time.
         kind: ``accrual`` (order paid), ``hold`` (completed), ``release``
             (settled), ``clawback`` (refund or cancellation takes back),
-            ``adjustment`` (a refund's recomputation gives back), ``invite``.
+            ``adjustment`` (a refund's recomputation gives back), ``invite``,
+            ``payout`` (paid out of ``available``).
         unit: the currency code or ``"points"``.
         postings: the postings; their amounts add up to zero.
         reverses: ids of the entries this one reverses in part or in whole.
