@@ -87,6 +87,7 @@ from .plan import Plan, PlanSet
 __all__ = ["Book", "Outcome", "Store"]
 
 _DAY = timedelta(days=1)
+_new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
 
 
 class Store(Protocol):
@@ -581,29 +582,27 @@ class Book:
                 event_id=event.event_id,
             )
         sharer = event.sharer if event.credit == "sharer" else None
-        evaluation, frozen = _evaluate(self._plans, self._graph, order, sharer)
+        evaluation, frozen, items_q = _evaluate(self._plans, self._graph, order, sharer)
         plan = _plan_at(self._plans, order.paid_at)
-        places = frozen.plan.places
-        items_q = [int(item.base.scaleb(places, EXACT_CONTEXT)) for item in evaluation.items]
-        state = _OrderState(order, plan, event.event_id, frozen, items_q)
+        event_id, at, order_id = event.event_id, event.at, order.order_id
+        state = _OrderState(order, plan, event_id, frozen, items_q)
+        lines, accrued = state.lines, state.accrued
         entries: list[Entry] = []
-        for line in evaluation.lines:
-            entry = self._entry(
-                event,
-                len(entries),
-                order.order_id,
-                "accrual",
-                line.unit,
-                [
-                    Posting(line.beneficiary, PENDING, line.amount),
-                    Posting(MERCHANT, _merchant_state(line.unit), _negate(line.amount)),
-                ],
-                (),
-                line.reason,
+        for index, line in enumerate(evaluation.lines):
+            amount, unit = line.amount, line.unit
+            entry_id = f"{event_id}#{index}"
+            postings = (
+                _new(Posting, (line.beneficiary, PENDING, amount)),
+                _new(Posting, (MERCHANT, _merchant_state(unit), amount.copy_negate())),
             )
-            entries.append(entry)
-            state.lines[_key(line)] = (line.amount, line.unit, entry.entry_id)
-            state.accrued[entry.entry_id] = line.amount
+            fields = (entry_id, event_id, order_id, at, "accrual", unit, postings, (), line.reason)
+            entries.append(_new(Entry, fields))
+            lines[(line.rule_id, line.item_id, line.beneficiary, line.level)] = (
+                amount,
+                unit,
+                entry_id,
+            )
+            accrued[entry_id] = amount
         if evaluation.effects:
             self._graph.apply(evaluation.effects)
             c = frozen.plan
@@ -930,20 +929,27 @@ class Book:
             if amount:
                 key = (beneficiary, unit)
                 totals[key] = EXACT_CONTEXT.add(totals.get(key, ZERO), amount)
+        event_id, at, order_id = event.event_id, event.at, state.order.order_id
         return [
-            self._entry(
-                event,
-                first + index,
-                state.order.order_id,
-                kind,
-                unit,
-                [
-                    Posting(beneficiary, source, _negate(amount)),
-                    Posting(beneficiary, target, amount),
-                ],
-                (),
-                f"{amount} {unit} of order {state.order.order_id} moves from {source} to "
-                f"{target} for {beneficiary}: {why}.",
+            _new(
+                Entry,
+                (
+                    f"{event_id}#{first + index}",
+                    event_id,
+                    order_id,
+                    at,
+                    kind,
+                    unit,
+                    (
+                        _new(Posting, (beneficiary, source, amount.copy_negate())),
+                        _new(Posting, (beneficiary, target, amount)),
+                    ),
+                    (),
+                    (
+                        f"{amount} {unit} of order {order_id} moves from {source} to "
+                        f"{target} for {beneficiary}: {why}."
+                    ),
+                ),
             )
             for index, ((beneficiary, unit), amount) in enumerate(sorted(totals.items()))
         ]
@@ -959,7 +965,7 @@ class Book:
         reverses: tuple[str, ...],
         memo: str,
     ) -> Entry:
-        return Entry(
+        fields = (
             f"{event.event_id}#{index}",
             event.event_id,
             order_id,
@@ -970,6 +976,7 @@ class Book:
             reverses,
             memo,
         )
+        return _new(Entry, fields)
 
 
 def _key(line: PayoutLine) -> _LineKey:

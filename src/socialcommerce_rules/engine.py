@@ -333,8 +333,9 @@ class _Frozen(NamedTuple):
 
 def _evaluate(
     plans: Plan | PlanSet, graph: ReferralGraph, order: Order, sharer: str | None
-) -> tuple[Evaluation, _Frozen]:
-    """:func:`evaluate`, and what the order's lines depend on besides its amounts."""
+) -> tuple[Evaluation, _Frozen, list[int]]:
+    """:func:`evaluate`, what the order's lines depend on besides its amounts, and each
+    item's base in quanta."""
     instant = to_instant(order.paid_at)
     c = _plan_at(plans, instant, order.order_id)
     if order.currency != c.currency:
@@ -347,18 +348,19 @@ def _evaluate(
     chain = _chain(c, graph, order, instant, sharer)
     pattern = _pattern(c, graph, chain, order.order_id, sharer is not None)
     frozen = _new(_Frozen, (c, chain, pattern))
-    return _evaluation(frozen, order, graph, instant, sharer is not None), frozen
+    evaluation, bases_q = _evaluation(frozen, order, graph, instant, sharer is not None)
+    return evaluation, frozen, bases_q
 
 
 def _reevaluate(frozen: _Frozen, order: Order) -> Evaluation:
     """The lines of ``order`` (the same payment, other amounts) against the plan, chain
     and roles frozen at payment; without performance owner, store or effects."""
-    return _evaluation(frozen, order, None, 0, False)
+    return _evaluation(frozen, order, None, 0, False)[0]
 
 
 def _evaluation(
     frozen: _Frozen, order: Order, graph: ReferralGraph | None, instant: int, sharing: bool
-) -> Evaluation:
+) -> tuple[Evaluation, list[int]]:
     """The evaluation of ``order`` against a frozen chain; the performance owner, store
     and effects only when the graph is given."""
     c, chain, pattern = frozen
@@ -383,7 +385,7 @@ def _evaluation(
         if c.gift_packs:
             effects = _effects(c, order, items, pattern.roles[0], instant)
     multiply, quantum, zero = EXACT_CONTEXT.multiply, c.quantum, c.zero
-    return _new(
+    evaluation = _new(
         Evaluation,
         (
             order_id,
@@ -404,6 +406,7 @@ def _evaluation(
             effects,
         ),
     )
+    return evaluation, bases_q
 
 
 def evaluate_invite(plans: Plan | PlanSet, graph: ReferralGraph, participant: str) -> InviteAward:
