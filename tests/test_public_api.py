@@ -80,6 +80,7 @@ PUBLIC_MODULES = [
     "socialcommerce_rules.plan",
     "socialcommerce_rules.compliance",
     "socialcommerce_rules.metrics",
+    "socialcommerce_rules.notebook",
     "socialcommerce_rules.simulate",
     "socialcommerce_rules.testing",
 ]

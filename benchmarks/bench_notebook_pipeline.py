@@ -1,0 +1,89 @@
+"""Benchmark: the notebook pipeline, simulate -> measure, with progress bars.
+
+Simulates ``--participants`` on the article's scheme for ``--days`` (the default
+config: about 10 orders per participant, with refunds, cancellations and
+settlement runs), then measures the stream under the plan (``metrics.measure``:
+a book applies every event and the figures are collected).  Each phase shows a
+tqdm progress bar (days simulated, events measured) and prints its wall and CPU
+time.  ``--streamed`` runs both in one pass instead (events go from the
+simulation straight into the book; memory stays bounded by the book).
+
+    python benchmarks/bench_notebook_pipeline.py --participants 100000
+    python benchmarks/bench_notebook_pipeline.py --participants 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from collections import Counter
+from pathlib import Path
+
+from socialcommerce_rules import load_plan
+from socialcommerce_rules.metrics import measure
+from socialcommerce_rules.notebook import ProgressBar, track
+from socialcommerce_rules.simulate import SimulationConfig, generate_events, simulate
+
+PLAN = Path(__file__).parents[1] / "examples" / "article_scheme.toml"
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _report(phase: str, started: tuple[float, float]) -> float:
+    wall, cpu = time.perf_counter() - started[0], time.process_time() - started[1]
+    print(f"{phase:<10} {wall:8.1f} s wall {cpu:8.1f} s CPU")
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--participants", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--streamed", action="store_true", help="simulate and measure in one pass")
+    options = parser.parse_args()
+    plan = load_plan(PLAN)
+    config = SimulationConfig(
+        seed=options.seed,
+        days=options.days,
+        stores=max(1, options.participants // 2_000),
+        guides_per_store=5,
+        participants_max=options.participants,
+    )
+    total = _clock()
+    if options.streamed:
+        with ProgressBar(mininterval=1.0) as progress:
+            metrics = measure(plan, generate_events(plan, config, progress=progress))
+        wall = _report("streamed", total)
+        events_count = metrics.events.applied + metrics.events.refused
+    else:
+        started = _clock()
+        with ProgressBar(mininterval=1.0) as progress:
+            events = simulate(plan, config, progress=progress)
+        _report("simulate", started)
+        kinds = Counter(event.type for event in events)
+        events_count = len(events)
+        print(
+            f"{events_count:,} events: " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items()))
+        )
+        started = _clock()
+        metrics = measure(plan, track(events, mininterval=1.0))
+        _report("measure", started)
+        wall = _report("total", total)
+    print(
+        f"{metrics.regulator.participants:,} participants, {metrics.orders:,} orders "
+        f"({metrics.orders_refunded:,} refunded, {metrics.orders_cancelled:,} cancelled), "
+        f"{events_count:,} events; refused {metrics.events.refused:,}"
+    )
+    print(f"GMV net {metrics.gmv_net}, money paid net {metrics.money.total.net}")
+    print(f"{events_count / wall:,.0f} events/s end to end")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory {peak:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
