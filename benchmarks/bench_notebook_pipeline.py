@@ -15,6 +15,7 @@ simulation straight into the book; memory stays bounded by the book).
 from __future__ import annotations
 
 import argparse
+import gc
 import resource
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ from pathlib import Path
 from socialcommerce_rules import load_plan
 from socialcommerce_rules.metrics import measure
 from socialcommerce_rules.notebook import ProgressBar, track
-from socialcommerce_rules.simulate import SimulationConfig, generate_events, simulate
+from socialcommerce_rules.simulate import PowerLaw, SimulationConfig, generate_events, simulate
 
 PLAN = Path(__file__).parents[1] / "examples" / "article_scheme.toml"
 
@@ -44,6 +45,19 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--streamed", action="store_true", help="simulate and measure in one pass")
+    parser.add_argument(
+        "--orders-per-month",
+        type=float,
+        default=1.8,
+        metavar="EXPONENT",
+        help="exponent of the purchase-rate power law (1.8: about 10 orders a participant)",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="move long-lived objects out of the collector's scans as the run goes "
+        "(what the command line's run does)",
+    )
     options = parser.parse_args()
     plan = load_plan(PLAN)
     config = SimulationConfig(
@@ -52,7 +66,11 @@ def main() -> int:
         stores=max(1, options.participants // 2_000),
         guides_per_store=5,
         participants_max=options.participants,
+        orders_per_month=PowerLaw(exponent=options.orders_per_month, maximum=20),
     )
+    if options.gc_freeze:
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
     total = _clock()
     if options.streamed:
         with ProgressBar(mininterval=1.0) as progress:

@@ -5,12 +5,15 @@ as :class:`~socialcommerce_rules.money.FloatLiteral` text, and NaN, Infinity and
 over-long integers as :class:`~socialcommerce_rules.money.RefusedNumber` text, so
 that validation refuses them by path.  Duplicate keys are refused with their path.
 Nesting is checked after parsing, and a parser's recursion limit is reported as
-the nesting limit.
+the nesting limit.  TOML dotted keys and table headers with more parts than the
+nesting limit are refused before parsing, because tomllib takes time quadratic in
+the number of parts of a key.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +29,56 @@ __all__ = ["ParseErrorFactory", "check_nesting", "parse_json_text", "parse_toml_
 ParseErrorFactory = Callable[[str, str, str], SocialCommerceError]
 
 _NOT_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf"})
+
+# TOML strings and comments, in the order a left-to-right scan meets them.  Every
+# alternative starts with a different character or is tried longest first, and no
+# two ways of repeating one can match the same text, so matching is linear.
+_TOML_STRING_OR_COMMENT = re.compile(
+    r'''"""(?:[^"\\]|\\[\s\S]|""?(?!"))*+"{3,5}'''  # multi-line basic string
+    r"|'''(?:[^']|''?(?!'))*+'{3,5}"  # multi-line literal string
+    r'''|"(?:[^"\\\n]|\\[^\n])*+"'''  # basic string
+    r"|'[^'\n]*+'"  # literal string
+    r"|#[^\n]*+"  # comment
+)
+# Characters that end a dotted key, outside strings and comments.
+_KEY_END = "\n\r[]{}=,"
+
+
+def _dots_in_a_key(dots: int) -> re.Pattern[str]:
+    """``dots`` dots between two key ends: a key of more than ``dots`` parts.
+
+    Tried only just after a key end, and each repetition can match one way only,
+    so a search is linear in the text.
+    """
+    end = re.escape(_KEY_END)
+    return re.compile(rf"(?:\A|(?<=[{end}]))(?:[^{end}.]*+\.){{{dots}}}")
+
+
+def _check_toml_keys(text: str, *, nesting_max: int, limit_code: str) -> None:
+    """Refuse a TOML dotted key or table header of more than ``nesting_max`` parts.
+
+    Such a key nests tables deeper than ``nesting_max`` (a key of n parts holds
+    its value n tables deep, a header's table is n + 1 deep), so the nesting
+    check would refuse the document anyway.  The scan is linear: strings and
+    comments become a placeholder without dots, then the dots between two
+    characters that end a key (newline, ``[ ] { } = ,``) are counted.  For a key
+    or header the count is exact, because bare keys cannot hold dots and quoted
+    ones are placeholders.  It over-counts only where a valid document cannot
+    hold dots: a value is one token, and no number or date has more than one
+    dot, so only an invalid document can be refused here rather than by the
+    parser.  (With a limit of 1, a key of two parts is left to the nesting check.)
+    """
+    # A value may hold one dot, so one dot alone cannot tell a key of two parts.
+    dots_max = max(nesting_max, 2)
+    if text.count(".") < dots_max:
+        return
+    bare = _TOML_STRING_OR_COMMENT.sub("s", text)
+    if _dots_in_a_key(dots_max).search(bare):
+        raise LimitError(
+            limit_code,
+            f"a dotted key or table header has more than {nesting_max} parts, "
+            f"so the document nests deeper than {nesting_max}",
+        )
 
 
 class _DuplicateKeys(dict[str, Any]):
@@ -105,6 +158,7 @@ def parse_toml_text(
         the error ``error`` makes: for syntax errors and over-long integers.
         LimitError: (code ``limit_code``) when the document nests too deep.
     """
+    _check_toml_keys(text, nesting_max=nesting_max, limit_code=limit_code)
     return _parse(
         lambda: tomllib.loads(text, parse_float=_float_literal),
         nesting_max=nesting_max,

@@ -152,6 +152,7 @@ class _OrderState:
         "items_q",
         "lines",
         "order",
+        "packs",
         "paid_event",
         "plan",
         "refunded_amount_q",
@@ -183,6 +184,8 @@ class _OrderState:
         self.accrued: dict[str, Decimal] = {}  # accrual entry id -> amount credited
         # A gift pack's upgrade of the buyer: (role before, role after, the pack SKUs).
         self.upgrade: tuple[str, str, frozenset[str]] | None = None
+        # The roles the gift packs bought in this order give, with their SKUs.
+        self.packs: dict[str, frozenset[str]] = {}
 
 
 class Book:
@@ -191,6 +194,14 @@ class Book:
     Args:
         plans: the plan, or the set of its versions.
         roles: the roles participants may hold (defaults to the plan's roles).
+        store: where events and entries are kept (see ``socialcommerce_rules.store``);
+            without one, the book keeps them in memory.
+        history: without a store, whether to keep the events and entries at all.
+            ``False`` is for analysis of long streams (simulations, metrics): the
+            book keeps only what later events need and running balances, so
+            ``events``, ``entries`` and ``balances(as_of=...)`` are not available,
+            atomic batches are refused, and a redelivered event's outcome comes
+            back without its entries.
 
     >>> from socialcommerce_rules import load_plan
     >>> from socialcommerce_rules.events import event_from_mapping as e
@@ -214,10 +225,16 @@ class Book:
         *,
         roles: Iterable[str] | None = None,
         store: Store | None = None,
+        history: bool = True,
     ) -> None:
+        if store is not None and not history:
+            raise ValueError("a book with a store keeps its history there: history=False")
         self._plans = plans
         self._roles = None if roles is None else tuple(roles)
         self._store = store
+        self._history = history
+        # Without history: running balances, (holder, unit, state) -> amount.
+        self._totals: dict[tuple[str, str, str], Decimal] | None = None if history else {}
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
         self._orders: dict[str, _OrderState] = {}
@@ -231,6 +248,7 @@ class Book:
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
         self._available: dict[tuple[str, str], Decimal] = {}  # (holder, unit) -> available
+        self._pack_orders: dict[str, list[str]] = {}  # buyer -> orders with gift packs
         if store is not None:
             self._open(store)
 
@@ -263,22 +281,50 @@ class Book:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every ledger entry, in the order recorded (read from the store, if any)."""
+        """Every ledger entry, in the order recorded (read from the store, if any).
+
+        Raises:
+            ValueError: the book keeps no history.
+        """
         if self._store is None:
+            self._require_history("entries")
             return tuple(self._entries)
         return tuple(entry for _, entries in self._store.load() for entry in entries)
 
     @property
     def events(self) -> tuple[Event, ...]:
         """Every event applied (duplicates and refused events excluded), in order
-        (read from the store, if any)."""
+        (read from the store, if any).
+
+        Raises:
+            ValueError: the book keeps no history.
+        """
         if self._store is None:
+            self._require_history("events")
             return tuple(event for _, event, _ in self._seen.values() if event is not None)
         return tuple(event for event, _ in self._store.load())
 
     def balances(self, *, as_of: datetime | None = None) -> list[Balance]:
-        """Balances per holder, unit and state, as of ``as_of`` (default: all)."""
+        """Balances per holder, unit and state, as of ``as_of`` (default: all).
+
+        Zero balances are left out; sorted by holder, unit and state.
+
+        Raises:
+            ValueError: ``as_of`` given to a book that keeps no history.
+        """
+        if self._totals is not None:
+            if as_of is not None:
+                self._require_history("balances as of a time")
+            return [
+                Balance(holder, unit, state, amount)
+                for (holder, unit, state), amount in sorted(self._totals.items())
+                if amount
+            ]
         return balances(self.entries, as_of=as_of)
+
+    def _require_history(self, what: str) -> None:
+        if not self._history:
+            raise ValueError(f"{what}: this book keeps no history (history=False)")
 
     def order_lines(self, order_id: str) -> dict[tuple[str, str | None, str, int], Decimal]:
         """What each line of an order holds now: (rule, item, beneficiary, level) -> amount.
@@ -332,7 +378,7 @@ class Book:
         """The first outcome again, if ``event`` has the content of the first with its id."""
         canonical = event_to_json(event)
         stored = None
-        if first is None:  # with a store: the first event and its entries are there
+        if first is None and self._store is not None:  # the first event is in the store
             stored = self._stored(event.event_id)
             if stored is not None:
                 first = stored[0]
@@ -355,14 +401,26 @@ class Book:
 
     def _apply_in_memory(self, event: Event, canonical: str | None = None) -> Outcome:
         outcome = self._dispatch(event)
-        available = self._available
+        available, totals, add = self._available, self._totals, EXACT_CONTEXT.add
         for entry in outcome.entries:
             check_entry(entry)
+            unit = entry.unit
             for holder, state, amount in entry.postings:
                 if state == AVAILABLE:
-                    key = (holder, entry.unit)
-                    available[key] = EXACT_CONTEXT.add(available.get(key, ZERO), amount)
-        if self._store is None:
+                    key = (holder, unit)
+                    available[key] = add(available.get(key, ZERO), amount)
+                if totals is not None:
+                    total_key = (holder, unit, state)
+                    totals[total_key] = add(totals.get(total_key, ZERO), amount)
+        if totals is not None:
+            # No history: a fingerprint to tell a redelivery from a conflict, and the
+            # outcome without its entries.
+            self._seen[event.event_id] = (
+                _digest(event_to_json(event) if canonical is None else canonical),
+                None,
+                Outcome(outcome.event_id, outcome.status, (), outcome.message),
+            )
+        elif self._store is None:
             # The event itself is kept: a redelivery is compared with it then.
             self._entries.extend(outcome.entries)
             kept = outcome if outcome.evaluation is None else outcome._replace(evaluation=None)
@@ -408,9 +466,15 @@ class Book:
 
         Returns:
             One outcome (or, non-atomic, error) per event, in order.
+
+        Raises:
+            ValueError: an atomic batch given to a book that keeps no history
+                (it could not be undone).
         """
         if len(events) > EVENTS_PER_BATCH_MAX:
             raise LimitError("limit-batch", f"{len(events)} events exceed EVENTS_PER_BATCH_MAX")
+        if atomic:
+            self._require_history("an atomic batch")
         if not atomic:
             results: list[Outcome | SocialCommerceError] = []
             for event in events:
@@ -603,15 +667,25 @@ class Book:
                 entry_id,
             )
             accrued[entry_id] = amount
+        c = frozen.plan
+        if c.gift_packs:
+            packs = {
+                c.role_names[c.gift_packs[item.sku]]: item.sku
+                for item in order.items
+                if item.sku in c.gift_packs
+            }
+            if packs:
+                self._pack_orders.setdefault(order.buyer, []).append(order.order_id)
+                state.packs = {
+                    role: frozenset(
+                        sku for sku, pack in c.gift_packs.items() if c.role_names[pack] == role
+                    )
+                    for role in packs
+                }
         if evaluation.effects:
             self._graph.apply(evaluation.effects)
-            c = frozen.plan
             role = evaluation.effects[0].role
-            state.upgrade = (
-                c.role_names[frozen.pattern.roles[0]],
-                role,
-                frozenset(sku for sku, pack in c.gift_packs.items() if c.role_names[pack] == role),
-            )
+            state.upgrade = (c.role_names[frozen.pattern.roles[0]], role, state.packs[role])
         self._orders[order.order_id] = state
         self._ordered.add(order.buyer)
         message = (
@@ -741,9 +815,7 @@ class Book:
             (),
             f"{participant} is paid {amount} {unit} out of their available balance.",
         )
-        return Outcome(
-            event.event_id, "applied", (entry,), f"{participant} paid {amount} {unit}."
-        )
+        return Outcome(event.event_id, "applied", (entry,), f"{participant} paid {amount} {unit}.")
 
     def _order_cancelled(self, event: OrderCancelled) -> Outcome:
         state = self._order(event)
@@ -774,9 +846,22 @@ class Book:
         ):
             return ""  # some of the pack is kept
         buyer = state.order.buyer
-        if self._graph.role(buyer, at=event.at) != role:
+        for order_id in self._pack_orders.get(buyer, ()):
+            other = self._orders[order_id]
+            if other is not state and not other.closed and _keeps_pack(other, role):
+                # Another pack the buyer keeps gives the same role: it stays, and
+                # giving that one back will undo it.
+                other.upgrade = (previous, role, other.packs[role])
+                state.upgrade = None
+                return ""
+        upgraded_at = to_instant(state.order.paid_at) + 1  # see engine: 1 µs after payment
+        if to_instant(event.at) < upgraded_at:
+            # Given back before the upgrade took effect: it never does.
+            self._graph._replace_role_change(buyer, previous, upgraded_at)
+        elif self._graph.role(buyer, at=event.at) != role:
             return ""  # promoted or demoted since: that change stands
-        self._graph.change_role(buyer, previous, at=event.at)
+        else:
+            self._graph.change_role(buyer, previous, at=event.at)
         state.upgrade = None
         return f" {buyer} is {previous} again: the gift pack that made them {role} was given back."
 
@@ -977,6 +1062,19 @@ class Book:
             memo,
         )
         return _new(Entry, fields)
+
+
+def _keeps_pack(state: _OrderState, role: str) -> bool:
+    """Whether the buyer keeps a unit of a gift pack of ``state`` that gives ``role``."""
+    skus = state.packs.get(role)
+    if not skus:
+        return False
+    refunded = state.refunded_quantity
+    return any(
+        item.quantity > refunded.get(item.item_id, 0)
+        for item in state.order.items
+        if item.sku in skus
+    )
 
 
 def _key(line: PayoutLine) -> _LineKey:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Final, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
 
 from ._parse import parse_json_text
-from .errors import EventError
+from .errors import EventError, LimitError
 from .limits import EVENT_LINE_BYTES_MAX, PLAN_NESTING_MAX
 from .money import describe
-from .orders import Identifier, Instant, Money, Order
+from .orders import Identifier, Instant, Money, Order, Quantity
 
 __all__ = [
     "BindingChanged",
@@ -34,6 +34,7 @@ __all__ = [
     "OrderRefunded",
     "ParticipantJoined",
     "ParticipantStatusChanged",
+    "PayoutMade",
     "RefundedItem",
     "RoleChanged",
     "SettlementRun",
@@ -84,7 +85,7 @@ class ParticipantStatusChanged(_Event):
 
     type: Literal["participant_status_changed"] = "participant_status_changed"
     participant: Identifier
-    active: bool
+    active: StrictBool
 
 
 class BindingChanged(_Event):
@@ -155,7 +156,7 @@ class RefundedItem(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     item_id: Identifier
-    quantity: int = Field(ge=1)
+    quantity: Quantity
 
 
 class OrderRefunded(_Event):
@@ -184,6 +185,21 @@ class SettlementRun(_Event):
     type: Literal["settlement_run"] = "settlement_run"
 
 
+class PayoutMade(_Event):
+    """The shop paid a participant part of their available balance (a withdrawal).
+
+    Attributes:
+        participant: who was paid.
+        amount: how much, at most their available balance when the event is applied.
+        unit: the plan's currency (the default) or ``"points"`` (points redeemed).
+    """
+
+    type: Literal["payout_made"] = "payout_made"
+    participant: Identifier
+    amount: Money
+    unit: Identifier | None = None
+
+
 Event = Annotated[
     ParticipantJoined
     | RoleChanged
@@ -195,12 +211,30 @@ Event = Annotated[
     | OrderCompleted
     | OrderRefunded
     | OrderCancelled
-    | SettlementRun,
+    | SettlementRun
+    | PayoutMade,
     Field(discriminator="type"),
 ]
 """Any event, told apart by its ``type``."""
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def _required_nullable() -> dict[str, frozenset[str]]:
+    """By event type, the fields that must be given and may be None (``upline``)."""
+    result = {}
+    for model in get_args(get_args(Event)[0]):
+        fields = model.model_fields
+        result[str(fields["type"].default)] = frozenset(
+            name
+            for name, field in fields.items()
+            if field.is_required() and type(None) in get_args(field.annotation)
+        )
+    return result
+
+
+# An empty CSV cell of one of these fields is None; of any other field, absent.
+_REQUIRED_NULLABLE: Final = _required_nullable()
 
 
 def event_from_mapping(data: Any) -> Event:
@@ -265,24 +299,96 @@ def event_to_json(event: Event) -> str:
 
 
 def read_events(path: str | Path) -> Iterator[tuple[int, Event | EventError]]:
-    """Read events from a ``.jsonl`` (or ``.json`` array) or ``.csv`` file.
+    """Read events from a JSON Lines file (one event per line) or a ``.csv`` file.
+
+    The suffix chooses: ``.csv`` (in any case) is CSV, anything else JSON Lines.
 
     Yields ``(line number, event)`` or ``(line number, error)`` for a bad line, so
-    that a caller can report it and go on.  CSV files have a column per field;
-    ``order`` and ``items`` columns hold JSON.
+    that a caller can report it and go on.  Lines end at ``\\n``, ``\\r\\n`` or
+    ``\\r``.  A JSON line that is not UTF-8 or longer than ``EVENT_LINE_BYTES_MAX``
+    bytes is an error of its own; the lines around it are still read.
+
+    CSV files have a column per field; ``order`` and ``items`` columns hold JSON
+    (read as strictly as a JSON line: no floats, NaN or duplicate keys), an
+    ``active`` column holds ``true`` or ``false``, and an empty cell leaves the
+    field out (or, for a field that must be given and may be empty, such as
+    ``upline``, makes it None).  A CSV file that is not UTF-8 is refused whole,
+    with one error at the line of its first bad byte; one with a repeated column
+    name, with one error at line 1.  A cell the ``csv`` module refuses (one longer
+    than ``csv.field_size_limit()``, 131,072 characters by default) ends the
+    reading with one error at its line, after the events before it.  A row whose
+    cells hold more than ``EVENT_LINE_BYTES_MAX`` bytes, or that has more cells
+    than there are columns, is an error of its own.  A row's number is that of
+    the line it starts on.
     """
     file = Path(path)
     if file.suffix.lower() == ".csv":
         yield from _read_csv(file)
         return
-    with file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with file.open("rb") as handle:
+        for number, line in enumerate(_lines(handle), start=1):
+            if line is None:
+                yield number, _oversize_error("line")
                 continue
             try:
-                yield number, event_from_json(line)
-            except EventError as error:
-                yield number, error
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                message = f"not UTF-8: {error.reason} at byte {error.start + 1} of the line"
+                yield number, EventError("event-invalid", message)
+                continue
+            if text.strip():
+                yield number, _event_from_line(text)
+
+
+# Bytes read from an event file at a time.
+_BLOCK_BYTES: Final = 1 << 16
+_LINE_END: Final = re.compile(rb"\r\n|\r|\n")
+
+
+def _lines(handle: BinaryIO) -> Iterator[bytes | None]:
+    """The lines of a binary file, without their ends (``\\n``, ``\\r\\n`` or ``\\r``).
+
+    A line longer than ``EVENT_LINE_BYTES_MAX`` bytes is None, or, when it is
+    shorter than that plus one block, the line itself (which
+    :func:`event_from_json` refuses by its length): no more than that much of a
+    line is ever held in memory.
+    """
+    pending = b""
+    oversize = False
+    while True:
+        block = handle.read(_BLOCK_BYTES)
+        data = pending + block
+        start = 0
+        for match in _LINE_END.finditer(data):
+            if block and match.end() == len(data) and match.group() == b"\r":
+                break  # a "\r" that a "\n" in the next block may follow
+            yield None if oversize else data[start : match.start()]
+            oversize = False
+            start = match.end()
+        pending = data[start:]
+        if not block:
+            if pending or oversize:
+                yield None if oversize else pending
+            return
+        if len(pending) > EVENT_LINE_BYTES_MAX + 1:
+            oversize = True
+            pending = pending[-1:] if pending.endswith(b"\r") else b""
+
+
+def _event_from_line(text: str) -> Event | EventError:
+    try:
+        return event_from_json(text)
+    except EventError as error:
+        return error
+    except LimitError as error:  # nesting too deep: an error of this line only
+        return EventError("event-invalid", error.message)
+
+
+def _oversize_error(what: str) -> EventError:
+    return EventError(
+        "event-invalid",
+        f"a {what} longer than EVENT_LINE_BYTES_MAX = {EVENT_LINE_BYTES_MAX} bytes",
+    )
 
 
 def write_events(events: Iterable[Event], path: str | Path) -> None:
@@ -305,30 +411,87 @@ def write_events(events: Iterable[Event], path: str | Path) -> None:
 
 
 def _read_csv(file: Path) -> Iterator[tuple[int, Event | EventError]]:
-    with file.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    reader = csv.DictReader(io.StringIO(text))
-    for number, row in enumerate(reader, start=2):
-        data: dict[str, Any] = {}
-        try:
-            for key, cell in row.items():
-                if cell in ("", None):
-                    continue
-                if key in ("order", "items"):
-                    data[key] = json.loads(cell, parse_float=_refuse_float)
-                elif key == "active":
-                    data[key] = cell.lower() == "true"
-                else:
-                    data[key] = cell
-            yield number, event_from_mapping(data)
-        except EventError as error:
-            yield number, error
-        except ValueError as error:
-            yield number, EventError("event-invalid", str(error))
+    raw = file.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        yield (
+            raw.count(b"\n", 0, error.start) + 1,
+            EventError(
+                "event-invalid",
+                f"the CSV file is not UTF-8: {error.reason} at byte {error.start + 1}; "
+                "nothing after it is read",
+            ),
+        )
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        seen: set[str] = set()
+        for name in header:
+            if name in seen:
+                yield 1, EventError("event-invalid", f"the column {describe(name)} appears twice")
+                return
+            seen.add(name)
+        end = reader.line_num
+        for cells in reader:
+            number, end = end + 1, reader.line_num
+            if cells:  # not a blank line
+                yield number, _event_from_row(header, cells)
+    except csv.Error as error:
+        # Most often a cell above csv.field_size_limit(); where the row ends is
+        # then unknown, so reading stops rather than guess.
+        message = f"not a readable CSV row: {error}; nothing after it is read"
+        yield reader.line_num, EventError("event-invalid", message)
 
 
-def _refuse_float(text: str) -> Decimal:
-    raise ValueError(f"{text} is a float; write amounts as strings")
+def _event_from_row(header: list[str], cells: list[str]) -> Event | EventError:
+    if len(",".join(cells).encode("utf-8", errors="surrogatepass")) > EVENT_LINE_BYTES_MAX:
+        return _oversize_error("row")
+    if len(cells) > len(header):
+        return EventError(
+            "event-invalid", f"{len(cells)} cells, more than the {len(header)} columns"
+        )
+    row = dict(zip(header, cells, strict=False))
+    nullable = _REQUIRED_NULLABLE.get(row.get("type", ""), frozenset())
+    data: dict[str, Any] = {}
+    try:
+        for key, cell in row.items():
+            if cell == "":
+                if key in nullable:
+                    data[key] = None
+            elif key in ("order", "items"):
+                data[key] = _json_cell(key, cell)
+            elif key == "active":
+                if cell.lower() not in ("true", "false"):
+                    return EventError(
+                        "event-invalid", f"{describe(cell)} is not true or false", path="active"
+                    )
+                data[key] = cell.lower() == "true"
+            else:
+                data[key] = cell
+        return event_from_mapping(data)
+    except EventError as error:
+        return error
+
+
+def _json_cell(key: str, cell: str) -> Any:
+    """A CSV cell of JSON, read as strictly as a JSON line."""
+    try:
+        return parse_json_text(
+            cell,
+            nesting_max=PLAN_NESTING_MAX,
+            limit_code="limit-plan-nesting",
+            error=lambda kind, message, path: EventError(
+                "event-number-invalid" if kind == "number-invalid" else "event-invalid",
+                message,
+                path=f"{key}.{path}" if path else key,
+            ),
+        )
+    except LimitError as error:
+        raise EventError("event-invalid", error.message, path=key) from None
 
 
 def _csv_cell(value: object) -> str:
@@ -359,6 +522,7 @@ def _event_error(error: ValidationError, data: Any) -> EventError:
                 "_refunded",
                 "_cancelled",
                 "_run",
+                "_made",
             )
         )
     ):

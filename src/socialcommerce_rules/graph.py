@@ -162,6 +162,22 @@ class ReferralGraph:
             participant,
         )
 
+    def _replace_role_change(self, participant: str, role: str, instant: int) -> None:
+        """Make the role change recorded at ``instant`` one to ``role`` (a book undoing
+        a gift pack's upgrade before it took effect)."""
+        number = self._index[participant]
+        _insert_change(
+            self._role_changes,
+            number,
+            self._joined[number],
+            self._role_first[number],
+            instant,
+            self._role_number(role),
+            "role",
+            participant,
+            replace=True,
+        )
+
     def set_active(self, participant: str, active: bool, *, at: datetime) -> None:
         """Record that ``participant`` is active (may earn) or not from ``at`` on."""
         number = self._require(participant, "participant")

@@ -70,6 +70,13 @@ _ROUNDING_CONTEXT: Final = Context(
     traps=[InvalidOperation, DivisionByZero, Overflow],
 )
 
+# Ints longer than this many bits are above AMOUNT_MAX without comparing them.
+_AMOUNT_BITS_MAX: Final = 64
+assert 1 << _AMOUNT_BITS_MAX > AMOUNT_MAX
+
+# describe() counts the digits of ints up to this many bits exactly.
+_EXACT_DIGIT_COUNT_BITS_MAX: Final = 200_000
+
 _DECIMAL_TEXT: Final = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
@@ -163,7 +170,10 @@ def parse_decimal(value: object) -> Decimal:
         raise DecimalInputError("invalid", f"{value!r} is a boolean, not an amount")
     if isinstance(value, int):
         # Compare before any str(): Python refuses to print ints of 4300+ digits.
-        if abs(value) > AMOUNT_MAX:  # int abs and an exact comparison: no context
+        # An int of more than 64 bits exceeds AMOUNT_MAX (about 2 ** 40); it is
+        # refused by its bit length, because comparing it with a Decimal first
+        # converts it, which takes quadratic time for an int of many digits.
+        if value.bit_length() > _AMOUNT_BITS_MAX or abs(value) > AMOUNT_MAX:
             raise DecimalInputError("range", f"{describe(value)} exceeds {AMOUNT_MAX}")
         return Decimal(value)
     if isinstance(value, Decimal):
@@ -206,10 +216,17 @@ def describe(value: object) -> str:
     'an integer of 5001 digits'
     """
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        digits = len(str(value)) if value.bit_length() < 13_000 else None
-        if digits is None:
-            # 10 ** 4300 has 14285 bits; estimate the digit count without printing.
-            digits = value.bit_length() * 30103 // 100000 + 1
+        # 10 ** 4300 has 14285 bits, so the digits are counted without printing.
+        # The count from the bit length is never too low and at most two too
+        # high; comparing with powers of ten corrects it, which is quick up to a
+        # few hundred thousand bits.  Beyond, a lower bound is given.
+        bits = value.bit_length()
+        if bits > _EXACT_DIGIT_COUNT_BITS_MAX:
+            return f"an integer of at least {(bits - 1) * 30102 // 100000 + 1} digits"
+        magnitude = abs(value)
+        digits = bits * 30103 // 100000 + 1
+        while 10 ** (digits - 1) > magnitude:
+            digits -= 1
         return f"an integer of {digits} digits"
     try:
         text = repr(value)

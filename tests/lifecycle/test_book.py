@@ -18,7 +18,7 @@ from socialcommerce_rules.errors import EventConflictError, EventError, EventNot
 from socialcommerce_rules.events import Event, event_from_mapping
 from socialcommerce_rules.ledger import Balance
 
-from ._runner import VECTORS
+from ._runner import VECTORS, VectorRun, run_vector, vector_directories
 
 PLAN = load_plan(VECTORS / "001-pay-complete-settle" / "plan.toml")
 
@@ -492,3 +492,270 @@ def test_an_event_dated_before_a_recorded_join_is_refused_for_good(
         event.event_id,
     )
     assert _state(book) == before
+
+
+# ------------------------------------------- gift packs, payouts, settlement (013-015)
+
+
+def _vector(prefix: str) -> VectorRun:
+    return run_vector(next(path for path in vector_directories() if path.name.startswith(prefix)))
+
+
+def _message(run: VectorRun, event_id: str) -> str:
+    (delivery,) = [d for d in run.deliveries if d.event.event_id == event_id]
+    assert delivery.outcome is not None, delivery.error
+    return delivery.outcome.message
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_a_gift_pack_given_back_makes_its_buyer_their_previous_role_again() -> None:
+    """013: lin is a maker from the microsecond after paying for the pack, a member
+    again from the refund; the refund's message says so, the cancellation of a pack
+    whose buyer was promoted since does not touch the role."""
+    run = _vector("013-")
+    graph = run.book.graph
+    assert graph.role("lin", at=_when("2026-01-05T12:00:00+08:00")) == "member"
+    assert graph.role("lin", at=_when("2026-01-05T12:00:00.000001+08:00")) == "maker"
+    assert graph.role("lin", at=_when("2026-01-07T11:59:59.999999+08:00")) == "maker"
+    assert graph.role("lin", at=_when("2026-01-07T12:00:00+08:00")) == "member"
+    assert _message(run, "r-gift-lin") == (
+        "Order o-gift-lin refunded; lines recomputed on what was kept. "
+        "lin is member again: the gift pack that made them maker was given back."
+    )
+    # Case 2: promoted to guide since the pack; the cancellation leaves that standing.
+    assert graph.role("ming", at=_when("2026-01-09T12:00:00.000001+08:00")) == "maker"
+    assert graph.role("ming", at=_when("2026-01-30T00:00:00+08:00")) == "guide"
+    assert _message(run, "x-gift-ming") == (
+        "Order o-gift-ming cancelled; everything it credited reversed."
+    )
+    # An order paid while lin was a maker keeps paying lin; the next one does not.
+    assert run.book.order_lines("o-mei-1")[("sales-commission", "1", "lin", 1)] == Decimal("20.00")
+    assert all(key[2] != "lin" for key in run.book.order_lines("o-mei-2"))
+
+
+GIFT_PLAN = load_plan(VECTORS / "013-gift-pack-given-back" / "plan.toml")
+GIFT_TREE = [
+    _joined("j-guide-li", "2026-01-02T09:00:00+08:00", "guide-li", "guide"),
+    _joined("j-lin", "2026-01-03T10:00:00+08:00", "lin", "member", "guide-li"),
+]
+
+
+def _gift_paid(at: str, *extra_items: dict[str, Any]) -> Event:
+    items = [{"item_id": "1", "sku": "GIFT-399", "unit_price": "399.00"}, *extra_items]
+    order = {"order_id": "o-1", "buyer": "lin", "paid_at": at, "currency": "CNY"}
+    data = {"type": "order_paid", "event_id": "p-o1", "at": at, "order": order | {"items": items}}
+    return event_from_mapping(data)
+
+
+def test_giving_back_only_the_pack_of_a_larger_order_undoes_the_upgrade() -> None:
+    """The pack and a tea in one order: refunding the tea keeps the role, refunding
+    the pack (the order still open) gives it back."""
+    tea = {"item_id": "2", "sku": "TEA-250G", "unit_price": "100.00"}
+    book = _book(*GIFT_TREE, _gift_paid("2026-01-05T12:00:00+08:00", tea), plan=GIFT_PLAN)
+    kept = book.apply(
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", items=[_units("2", 1)])
+    )
+    assert "again" not in kept.message
+    assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "maker"
+    given = book.apply(
+        _step("order_refunded", "r-2", "2026-01-07T12:00:00+08:00", items=[_units("1", 1)])
+    )
+    assert given.message.endswith(
+        "lin is member again: the gift pack that made them maker was given back."
+    )
+    assert book.graph.role("lin", at=_when("2026-01-07T12:00:00+08:00")) == "member"
+
+
+def test_a_gift_pack_refunded_by_amount_in_full_undoes_the_upgrade() -> None:
+    book = _book(*GIFT_TREE, _gift_paid("2026-01-05T12:00:00+08:00"), plan=GIFT_PLAN)
+    outcome = book.apply(
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="399.00")
+    )
+    assert outcome.message.endswith(
+        "lin is member again: the gift pack that made them maker was given back."
+    )
+    assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "member"
+
+
+def test_a_partial_refund_of_the_pack_keeps_the_upgrade() -> None:
+    book = _book(*GIFT_TREE, _gift_paid("2026-01-05T12:00:00+08:00"), plan=GIFT_PLAN)
+    outcome = book.apply(
+        _step("order_refunded", "r-1", "2026-01-06T12:00:00+08:00", amount="100.00")
+    )
+    assert "again" not in outcome.message
+    assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "maker"
+
+
+def test_a_later_promotion_delivered_before_the_refund_gives_the_in_order_roles() -> None:
+    """The promotion (01-10) arrives before the refund dated 01-07: lin is a member
+    from 01-07 to 01-10 and a guide after, as when delivered in time order."""
+    promotion = event_from_mapping(
+        {
+            "type": "role_changed",
+            "event_id": "rc-lin",
+            "at": "2026-01-10T12:00:00+08:00",
+            "participant": "lin",
+            "role": "guide",
+        }
+    )
+    refund = _step("order_refunded", "r-1", "2026-01-07T12:00:00+08:00", items=[_units("1", 1)])
+    paid = _gift_paid("2026-01-05T12:00:00+08:00")
+    late = _book(*GIFT_TREE, paid, promotion, refund, plan=GIFT_PLAN)
+    in_order = _book(*GIFT_TREE, paid, refund, promotion, plan=GIFT_PLAN)
+    for book in (late, in_order):
+        assert book.graph.role("lin", at=_when("2026-01-08T00:00:00+08:00")) == "member"
+        assert book.graph.role("lin", at=_when("2026-01-11T00:00:00+08:00")) == "guide"
+
+
+def test_a_gift_pack_refunded_at_the_instant_it_was_paid_gives_no_lasting_upgrade() -> None:
+    """The upgrade takes effect one microsecond after payment; a refund of the whole
+    pack at the payment's own instant must still undo it: lin never keeps the role."""
+    at = "2026-01-05T12:00:00+08:00"
+    book = _book(*GIFT_TREE, _gift_paid(at), plan=GIFT_PLAN)
+    outcome = book.apply(_step("order_refunded", "r-1", at, items=[_units("1", 1)]))
+    assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "member"
+    assert outcome.message.endswith("was given back.")
+
+
+def _units(item_id: str, quantity: int) -> dict[str, Any]:
+    return {"item_id": item_id, "quantity": quantity}
+
+
+def test_invite_points_are_available_at_once() -> None:
+    """An invite under the article plan pays the inviter 50 points straight to
+    `available`: nothing can take an invite back, and they can be paid out at once."""
+    book = _book(*GIFT_TREE, plan=GIFT_PLAN)
+    (entry,) = book.entries
+    assert (entry.kind, entry.unit) == ("invite", "points")
+    assert [(p.holder, p.state, str(p.amount)) for p in entry.postings] == [
+        ("guide-li", "available", "50"),
+        ("merchant", "points", "-50"),
+    ]
+    assert book.balances(as_of=_when("2026-01-03T10:00:00+08:00")) == [
+        Balance("guide-li", "points", "available", Decimal(50)),
+        Balance("merchant", "points", "points", Decimal(-50)),
+    ]
+    paid = book.apply(
+        event_from_mapping(
+            {
+                "type": "payout_made",
+                "event_id": "po-1",
+                "at": "2026-01-03T10:00:00+08:00",
+                "participant": "guide-li",
+                "amount": "50",
+                "unit": "points",
+            }
+        )
+    )
+    assert paid.message == "guide-li paid 50 points."
+
+
+def _payout(event_id: str, at: str, who: str, amount: str, unit: str | None = None) -> Event:
+    data: dict[str, Any] = {"type": "payout_made", "event_id": event_id, "at": at}
+    data |= {"participant": who, "amount": amount}
+    if unit is not None:
+        data["unit"] = unit
+    return event_from_mapping(data)
+
+
+def test_a_negative_available_balance_stays_visible_as_of_every_later_time() -> None:
+    """014: ann is paid 20.00, then o-1's refund claws 10.00 back from `available`:
+    -10.00 from 01-15 12:00 until o-2's settlement lifts it to 5.00 on 01-24."""
+    book = _vector("014-").book
+
+    def ann(text: str) -> dict[str, str]:
+        return {
+            b.state: f"{b.amount}"
+            for b in book.balances(as_of=_when(text))
+            if b.holder == "ann" and b.unit == "CNY"
+        }
+
+    # A zero balance is not listed.
+    assert ann("2026-01-14T10:00:00+08:00") == {"paid_out": "20.00"}
+    assert ann("2026-01-15T12:00:00+08:00") == {"available": "-10.00", "paid_out": "20.00"}
+    assert ann("2026-01-24T11:59:59+08:00")["available"] == "-10.00"
+    assert ann("2026-01-24T12:00:00+08:00") == {"available": "5.00", "paid_out": "20.00"}
+    assert ann("2026-01-24T14:00:00+08:00") == {"paid_out": "25.00"}
+
+
+PAYOUT_REFUSALS = [
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "ann", "0.01"),
+        "event-payout-exceeds-available",
+        "amount",
+        id="nothing-available",
+    ),
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "ann", "1.00", "USD"),
+        "event-invalid",
+        "unit",
+        id="another-currency",
+    ),
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "ann", "0.001"),
+        "event-invalid",
+        "amount",
+        id="finer-than-the-quantum",
+    ),
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "ann", "0"),
+        "event-invalid",
+        "amount",
+        id="zero",
+    ),
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "ann", "0.5", "points"),
+        "event-invalid",
+        "amount",
+        id="a-fraction-of-a-point",
+    ),
+    pytest.param(
+        _payout("po-x", "2026-01-06T12:00:00+08:00", "nobody", "1.00"),
+        "event-not-ready",
+        "participant",
+        id="someone-not-joined",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "code", "path"), PAYOUT_REFUSALS)
+def test_a_refused_payout_changes_nothing(event: Event, code: str, path: str) -> None:
+    book = _book(*TREE, PAID)  # ann holds 30.00 pending: nothing available
+    before = _state(book)
+    with pytest.raises(SocialCommerceError) as caught:
+        book.apply(event)
+    assert (caught.value.code, caught.value.path) == (code, path)
+    assert _state(book) == before
+
+
+def test_a_settlement_counts_only_the_orders_it_released() -> None:
+    """015: three windows ended, two orders refunded in full while held."""
+    run = _vector("015-")
+    assert _message(run, "s-1") == "Released the money of 1 order as of 2026-01-14T04:00:00Z."
+    assert _message(run, "s-2") == "Released the money of 0 orders as of 2026-01-20T04:00:00Z."
+
+
+def test_giving_back_one_of_two_gift_packs_keeps_the_role_the_other_gives() -> None:
+    """lin buys a pack (o-1, member -> maker) and, a maker already, a second (o-2,
+    no upgrade of its own). Giving back o-1 leaves lin holding o-2's pack, which
+    makes its buyer a maker: lin must stay a maker, as if o-1 had never been."""
+    second = event_from_mapping(
+        {
+            "type": "order_paid",
+            "event_id": "p-o2",
+            "at": "2026-01-06T12:00:00+08:00",
+            "order": {
+                "order_id": "o-2",
+                "buyer": "lin",
+                "paid_at": "2026-01-06T12:00:00+08:00",
+                "currency": "CNY",
+                "items": [{"item_id": "1", "sku": "GIFT-399", "unit_price": "399.00"}],
+            },
+        }
+    )
+    book = _book(*GIFT_TREE, _gift_paid("2026-01-05T12:00:00+08:00"), second, plan=GIFT_PLAN)
+    book.apply(_step("order_refunded", "r-1", "2026-01-07T12:00:00+08:00", items=[_units("1", 1)]))
+    assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "maker"

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from socialcommerce_rules import Plan
 from socialcommerce_rules.book import Book
 from socialcommerce_rules.errors import EventNotReadyError
 from socialcommerce_rules.events import Event
@@ -15,14 +16,15 @@ from socialcommerce_rules.ledger import (
     COMMISSION,
     HELD,
     MERCHANT,
+    PAID_OUT,
     PENDING,
     POINTS,
     Entry,
     Posting,
 )
 
-BENEFICIARY_STATES = {PENDING, HELD, AVAILABLE}
-KINDS = {"accrual", "hold", "release", "clawback", "adjustment", "invite"}
+BENEFICIARY_STATES = {PENDING, HELD, AVAILABLE, PAID_OUT}
+KINDS = {"accrual", "hold", "release", "clawback", "adjustment", "invite", "payout"}
 
 
 def entries_json(book: Book) -> list[str]:
@@ -142,3 +144,36 @@ def check_entries_balance(book: Book, currency: str, quantum: Decimal) -> None:
                 assert posting.state in BENEFICIARY_STATES, entry
         for reversed_id in entry.reverses:
             assert reversed_id in seen, entry
+        if entry.kind == "payout":
+            # One participant's available balance to their paid_out, nothing else.
+            source, target = entry.postings
+            assert entry.order_id is None, entry
+            assert not entry.reverses, entry
+            assert source.holder == target.holder != MERCHANT, entry
+            assert (source.state, target.state) == (AVAILABLE, PAID_OUT), entry
+            assert target.amount > 0, entry
+        else:
+            assert all(posting.state != PAID_OUT for posting in entry.postings), entry
+
+
+def check_settled_credit(book: Book, plan: Plan, settled: Iterable[str]) -> None:
+    """Each participant's available plus paid out, per unit, is what the ``settled``
+    orders credit them now (their lines, net of every clawback) plus their invite
+    points: money reaches ``available`` only by settlement or an invite, and leaves
+    it only by a clawback of a settled order or a payout, which moves it to
+    ``paid_out``."""
+    points_rules = {rule.id for rule in plan.rules if rule.kind == "points"}
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for order_id in settled:
+        for (rule_id, _, beneficiary, _), amount in book.order_lines(order_id).items():
+            unit = POINTS if rule_id in points_rules else plan.currency
+            expected[(beneficiary, unit)] += amount
+    for entry in book.entries:
+        if entry.kind == "invite":
+            posting = _beneficiary_posting(entry)
+            expected[(posting.holder, entry.unit)] += posting.amount
+    actual: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for balance in book.balances():
+        if balance.state in (AVAILABLE, PAID_OUT):
+            actual[(balance.holder, balance.unit)] += balance.amount
+    assert _nonzero(actual) == _nonzero(expected)

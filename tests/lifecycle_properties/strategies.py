@@ -9,6 +9,12 @@ and nothing follows an order's cancellation or full refund.
 Plans carry no gift packs and streams no share clicks, so that no order changes
 how another one is evaluated: each order depends only on the joins, which is
 what lets the permutation property deliver orders in any interleaving.
+
+Payouts (``payout_made``) come at two fixed points: right after the settlement
+run and after every other event, each at most the participant's available
+balance at that point, read from a book the strategy runs over the stream.
+Both points follow a whole phase, so any interleaving within a phase leaves the
+same balances for them: the payouts stay valid whatever the delivery order.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from socialcommerce_rules import Plan
+from socialcommerce_rules.book import Book
 from socialcommerce_rules.events import Event, event_from_mapping
+from socialcommerce_rules.ledger import AVAILABLE, MERCHANT, POINTS
 
 __all__ = [
     "QUANTUM",
@@ -37,6 +45,7 @@ __all__ = [
 QUANTUM = Decimal("0.01")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 SETTLEMENT_DAY = 20  # every phase-one step falls before it, every later step after
+LAST_DAY = 40  # every step falls before it: the final payouts
 RATES = ("0", "0.01", "0.0333", "0.05", "0.07", "0.08", "0.1", "0.125", "0.15")
 SKUS = (("TEA", "food"), ("RICE", "food"), ("SOAP", "home"))
 ROLES = (("member", 0, "points"), ("maker", 1, "money"), ("guide", 2, "money"))
@@ -166,6 +175,8 @@ class Stream:
     joins: list[dict[str, Any]]
     orders: list[OrderStory]
     settlement: dict[str, Any]
+    payouts: list[dict[str, Any]] = field(default_factory=list)  # after the settlement
+    final_payouts: list[dict[str, Any]] = field(default_factory=list)  # after everything
 
     def build_plan(self) -> Plan:
         return Plan.from_mapping(self.plan)
@@ -182,11 +193,29 @@ class Stream:
         """Each order's steps after the settlement run, in causal order."""
         return [_events(story.after) for story in self.orders if story.after]
 
+    def payout_events(self) -> list[Event]:
+        """The payouts right after the settlement run, in order."""
+        return _events(self.payouts)
+
+    def final_payout_events(self) -> list[Event]:
+        """The payouts after every other event, in order."""
+        return _events(self.final_payouts)
+
     def in_order(self) -> list[Event]:
         """Every event in time order (ties keep the order of the orders)."""
+        return [
+            *self._up_to_settlement(),
+            *self.payout_events(),
+            *self._second(),
+            *self.final_payout_events(),
+        ]
+
+    def _up_to_settlement(self) -> list[Event]:
         first = sorted((e for chain in self.phase_one() for e in chain), key=_at)
-        second = sorted((e for chain in self.phase_two() for e in chain), key=_at)
-        return [*_events(self.joins), *first, self.settlement_run(), *second]
+        return [*_events(self.joins), *first, self.settlement_run()]
+
+    def _second(self) -> list[Event]:
+        return sorted((e for chain in self.phase_two() for e in chain), key=_at)
 
 
 def _events(mappings: list[dict[str, Any]]) -> list[Event]:
@@ -199,9 +228,15 @@ def _at(event: Event) -> datetime:
 
 @st.composite
 def streams(
-    draw: st.DrawFn, *, max_participants: int = 7, max_orders: int = 4, max_steps: int = 4
+    draw: st.DrawFn,
+    *,
+    max_participants: int = 7,
+    max_orders: int = 4,
+    max_steps: int = 4,
+    payouts: bool = True,
 ) -> Stream:
-    """Valid streams: a referral forest, up to ``max_orders`` orders and their steps."""
+    """Valid streams: a referral forest, up to ``max_orders`` orders and their steps,
+    and (``payouts``) payouts of available balances after the settlement and at the end."""
     plan = draw(plan_mappings())
     joins = _draw_joins(draw, max_participants)
     participants = [join["participant"] for join in joins]
@@ -214,7 +249,47 @@ def streams(
         "event_id": "settle",
         "at": instant(SETTLEMENT_DAY * 1440),
     }
-    return Stream(plan, joins, orders, settlement)
+    stream = Stream(plan, joins, orders, settlement)
+    if payouts:
+        # Run the stream so far to learn what is available at each payout point.
+        book = Book(stream.build_plan())
+        for event in stream._up_to_settlement():
+            book.apply(event)
+        stream.payouts = _draw_payouts(draw, book, "payout", SETTLEMENT_DAY * 1440 + 1)
+        for event in [*stream.payout_events(), *stream._second()]:
+            book.apply(event)
+        stream.final_payouts = _draw_payouts(draw, book, "final-payout", LAST_DAY * 1440)
+    return stream
+
+
+def _draw_payouts(draw: st.DrawFn, book: Book, prefix: str, minute: int) -> list[dict[str, Any]]:
+    """Up to three payouts, each of 1 quantum up to what its participant has available
+    now in its unit (read from the book's balances, applied as they are drawn)."""
+    payouts: list[dict[str, Any]] = []
+    for index in range(draw(st.integers(0, 3))):
+        available = [
+            (b.holder, b.unit, b.amount)
+            for b in book.balances()
+            if b.state == AVAILABLE and b.holder != MERCHANT and b.amount > 0
+        ]
+        if not available:
+            break
+        holder, unit, amount = draw(st.sampled_from(available))
+        places = 0 if unit == POINTS else 2
+        most = int(amount.scaleb(places))
+        quanta = draw(st.sampled_from((most, 1)) | st.integers(1, most))
+        payout: dict[str, Any] = {
+            "type": "payout_made",
+            "event_id": f"{prefix}-{index}",
+            "at": instant(minute + index),
+            "participant": holder,
+            "amount": f"{Decimal(quanta).scaleb(-places):f}",
+        }
+        if unit == POINTS or draw(st.booleans()):
+            payout["unit"] = unit
+        payouts.append(payout)
+        book.apply(event_from_mapping(payout))
+    return payouts
 
 
 def _draw_joins(draw: st.DrawFn, max_participants: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from socialcommerce_rules.book import Book
 from .checks import (
     check_entries_balance,
     check_order_conservation,
+    check_settled_credit,
     deliver_with_retries,
     entries_json,
     interleave,
@@ -96,11 +97,39 @@ def test_any_delivery_order_keeping_each_orders_causal_order_gives_the_same_ledg
     picks = data.draw(st.permutations([i for i, chain in enumerate(before) for _ in chain]))
     deliver_with_retries(book, interleave(before, picks))
     book.apply(stream.settlement_run())
+    for payout in stream.payout_events():
+        book.apply(payout)
     after = stream.phase_two()
     picks = data.draw(st.permutations([i for i, chain in enumerate(after) for _ in chain]))
     deliver_with_retries(book, interleave(after, picks))
+    for payout in stream.final_payout_events():
+        book.apply(payout)
     assert book.balances() == reference.balances()
     for story in stream.orders:
         assert book.order_lines(story.order_id) == reference.order_lines(story.order_id)
     # Entry ids are stable, so the very same entries exist, in another order.
     assert sorted(entries_json(book)) == sorted(entries_json(reference))
+
+
+@examples(150)
+@given(streams())
+def test_available_plus_paid_out_is_what_settled_orders_and_invites_credit(
+    stream: Stream,
+) -> None:
+    """Every completion falls before the settlement run and its window (at most 3
+    days) ends before it: the completed orders are exactly the settled ones."""
+    plan = stream.build_plan()
+    book = Book(plan)
+    settled = [
+        story.order_id
+        for story in stream.orders
+        if any(step["type"] == "order_completed" for step in story.before)
+    ]
+    events = stream.in_order()
+    for event in events:
+        book.apply(event)
+        if event.event_id == "settle":
+            check_settled_credit(book, plan, settled)
+    check_settled_credit(book, plan, settled)
+    if stream.payouts or stream.final_payouts:
+        assert any(entry.kind == "payout" for entry in book.entries)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from socialcommerce_rules import Plan
 from socialcommerce_rules.book import Book
-from socialcommerce_rules.errors import SocialCommerceError, StoreError
+from socialcommerce_rules.errors import EventConflictError, SocialCommerceError, StoreError
 from socialcommerce_rules.events import Event, event_from_mapping, event_to_dict
 from socialcommerce_rules.ledger import Entry, Posting
 from socialcommerce_rules.store import MemoryStore, SQLiteStore
@@ -382,3 +383,169 @@ def test_a_book_reloading_inside_a_bulk_sees_the_events_not_yet_committed(
         assert reloaded.entries == book.entries
         apply_all(reloaded, stream[200:400])
     assert Book(plan, store=make_store()).entries == reloaded.entries
+
+
+# ------------------------------------------------ a book with a store keeps no copy
+
+
+class CountingStore:
+    """A store's protocol and ``find``, counting the reads of each (a spy)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.loads = 0
+        self.finds: list[str] = []
+
+    def load(self) -> Iterator[tuple[Event, tuple[Entry, ...]]]:
+        self.loads += 1
+        return iter(self.store.load())
+
+    def append(
+        self, event: Event, entries: tuple[Entry, ...], *, canonical: str | None = None
+    ) -> None:
+        self.store.append(event, entries, canonical=canonical)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.store.transaction()
+
+    def find(self, event_id: str) -> tuple[Event, tuple[Entry, ...]] | None:
+        self.finds.append(event_id)
+        return self.store.find(event_id)
+
+
+class ProtocolOnly:
+    """A store with the protocol's three methods and nothing else: no ``find``."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def load(self) -> Iterator[tuple[Event, tuple[Entry, ...]]]:
+        return iter(self._store.load())
+
+    def append(
+        self, event: Event, entries: tuple[Entry, ...], *, canonical: str | None = None
+    ) -> None:
+        self._store.append(event, entries, canonical=canonical)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._store.transaction()
+
+
+def outcomes(book: Book, events: Sequence[Event]) -> list[tuple[object, ...]]:
+    """Each event's (status, entries, message), or (code, path) when refused."""
+    results: list[tuple[object, ...]] = []
+    for event in events:
+        try:
+            outcome = book.apply(event)
+        except StoreError:
+            raise
+        except SocialCommerceError as error:
+            results.append((error.code, error.path))
+        else:
+            results.append((outcome.status, outcome.entries, outcome.message))
+    return results
+
+
+def test_a_book_with_a_store_reads_events_and_entries_from_it(
+    plan: Plan, stream: list[Event], make_store: Callable[[], Store]
+) -> None:
+    """Same stream, same outcomes, events and entries as a book without a store;
+    the book keeps neither in memory: it reads them from the store."""
+    events = stream[:400]
+    alone = Book(plan)
+    store = make_store()
+    stored = Book(plan, store=store)
+
+    assert outcomes(stored, events) == outcomes(alone, events)
+    assert stored.entries == alone.entries
+    assert stored.events == alone.events
+    assert stored.balances() == alone.balances()
+    # The book holds no copy: what it reads is what the store holds at the time, so
+    # a record appended behind its back shows in book.events and book.entries at once.
+    extra = joined("j-behind", "behind-the-back")
+    entry = Entry(
+        "j-behind#0",
+        "j-behind",
+        None,
+        extra.at,
+        "invite",
+        "points",
+        (
+            Posting("behind-the-back", "available", Decimal(1)),
+            Posting("merchant", "points", Decimal(-1)),
+        ),
+        (),
+        "appended behind the book's back",
+    )
+    store.append(extra, (entry,))
+    assert stored.events == (*alone.events, extra)
+    assert stored.entries == (*alone.entries, entry)
+
+
+def test_a_redelivery_returns_the_first_outcome_read_back_with_find(
+    plan: Plan, stream: list[Event], make_store: Callable[[], Store]
+) -> None:
+    events = stream[:300]
+    spy = CountingStore(make_store())
+    book = Book(plan, store=spy)
+    first = {}
+    for event in events:
+        try:
+            outcome = book.apply(event)
+        except SocialCommerceError:
+            continue
+        if outcome.status != "duplicate":
+            first[event.event_id] = outcome
+    spy.finds.clear()
+    loads = spy.loads
+    for event_id, outcome in list(first.items())[::7]:
+        event = next(e for e in events if e.event_id == event_id)
+        again = book.apply(event)
+        assert again.status == "duplicate"
+        assert (again.event_id, again.entries, again.message) == (
+            outcome.event_id,
+            outcome.entries,
+            outcome.message,
+        )
+        assert spy.finds[-1] == event_id
+    assert spy.loads == loads  # found by id, not by reading the whole store
+
+
+def test_a_conflicting_redelivery_names_the_first_differing_field(
+    plan: Plan, make_store: Callable[[], Store]
+) -> None:
+    Book(plan, store=make_store()).apply(joined("j1", "guide-li"))
+    # Reopened, with find() and without it: the first event is read back from the store.
+    for store in (make_store(), ProtocolOnly(make_store())):
+        book = Book(plan, store=store)
+        changed = event_from_mapping(event_to_dict(joined("j1", "guide-li")) | {"role": "maker"})
+        with pytest.raises(EventConflictError) as caught:
+            book.apply(changed)
+        assert (caught.value.path, caught.value.event_id) == ("role", "j1")
+        moved = event_from_mapping(
+            event_to_dict(joined("j1", "guide-li")) | {"at": "2026-01-05T09:00:01+08:00"}
+        )
+        with pytest.raises(EventConflictError) as caught:
+            book.apply(moved)
+        assert caught.value.path == "at"
+        assert [event.event_id for event in book.events] == ["j1"]
+
+
+def test_a_store_without_find_is_read_through(
+    plan: Plan, stream: list[Event], make_store: Callable[[], Store]
+) -> None:
+    """Only load/append/transaction: redeliveries read the store through, and the
+    book behaves as with the full store, reopened or not."""
+    events = stream[:300]
+    reference = Book(plan)
+    expected = outcomes(reference, events)
+    store = ProtocolOnly(make_store())
+    book = Book(plan, store=store)
+    assert not hasattr(store, "find")
+
+    assert outcomes(book, events) == expected
+    assert book.entries == reference.entries
+    assert book.events == reference.events
+    reopened = Book(plan, store=ProtocolOnly(make_store()))
+    assert outcomes(reopened, events) == outcomes(reference, events)
+    assert reopened.entries == reference.entries

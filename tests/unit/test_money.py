@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import decimal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from socialcommerce_rules.limits import NUMBER_LITERAL_LENGTH_MAX
+from socialcommerce_rules.limits import AMOUNT_MAX, NUMBER_LITERAL_LENGTH_MAX
 from socialcommerce_rules.money import (
     EXACT_CONTEXT,
     ZERO,
@@ -18,10 +22,13 @@ from socialcommerce_rules.money import (
     Rounding,
     allocate,
     decimal_places,
+    describe,
     format_decimal,
     parse_decimal,
     round_to,
 )
+
+AMOUNT_MAX_INT = int(AMOUNT_MAX)
 
 # ------------------------------------------------------------- parse_decimal
 
@@ -332,3 +339,64 @@ def test_decimal_places_counts_written_places() -> None:
     assert decimal_places(Decimal("100")) == 0
     assert decimal_places(Decimal("1E+2")) == 0
     assert decimal_places(Decimal("0.0000000001")) == 10
+
+
+# ------------------------------------------------- huge integers, quickly
+
+
+@pytest.mark.parametrize(
+    "value",
+    [AMOUNT_MAX_INT + 1, -AMOUNT_MAX_INT - 1, 2**64 - 1, 2**64, -(2**64), 2**65, 16**250_000 - 1],
+    ids=["max+1", "-max-1", "2**64-1", "2**64", "-2**64", "2**65", "hex-250000-digits"],
+)
+def test_parse_decimal_refuses_an_int_above_amount_max_as_out_of_range(value: int) -> None:
+    start = time.perf_counter()
+    with pytest.raises(DecimalInputError) as caught:
+        parse_decimal(value)
+
+    assert caught.value.kind == "range"
+    assert time.perf_counter() - start < 0.2
+
+
+@pytest.mark.parametrize("value", [AMOUNT_MAX_INT, -AMOUNT_MAX_INT, 0, 1])
+def test_parse_decimal_accepts_an_int_up_to_amount_max(value: int) -> None:
+    assert parse_decimal(value) == value
+
+
+@given(st.integers(min_value=39, max_value=6_000), st.sampled_from([-1, 0, 1]), st.booleans())
+def test_describe_counts_the_digits_of_a_long_int_exactly(
+    digits: int, offset: int, negative: bool
+) -> None:
+    # Powers of ten and their neighbours are where a count from the bit length slips.
+    value = (10**digits + offset) * (-1 if negative else 1)
+    with _unlimited_int_printing():
+        expected = len(str(abs(value)))
+
+    assert describe(value) == f"an integer of {expected} digits"
+
+
+@pytest.mark.parametrize("bits", [129, 13_000, 14_000, 66_439, 199_999, 200_000])
+def test_describe_counts_the_digits_of_powers_of_two_exactly(bits: int) -> None:
+    for value in (2 ** (bits - 1), 2**bits - 1):
+        with _unlimited_int_printing():
+            expected = len(str(value))
+        assert describe(value) == f"an integer of {expected} digits"
+
+
+def test_describe_gives_a_true_lower_bound_for_a_huge_int() -> None:
+    value = 16**250_000 - 1  # 301030 digits
+    text = describe(value)
+
+    assert text.startswith("an integer of at least ")
+    bound = int(text.removeprefix("an integer of at least ").removesuffix(" digits"))
+    assert 300_000 < bound <= 301_030
+
+
+@contextmanager
+def _unlimited_int_printing() -> Iterator[None]:
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(previous)

@@ -261,3 +261,150 @@ def test_json_schema_describes_rules_by_kind() -> None:
 
     assert rules["type"] == "array"
     assert kinds == {"level", "differential", "points"}
+
+
+# ------------------------------------------------------------ gift pack price
+
+
+def _pack(**fields: object) -> dict[str, Any]:
+    return plan_data(gift_packs=[{"sku": "GIFT-399", "becomes": "maker", **fields}])
+
+
+def test_a_gift_pack_price_is_an_exact_amount() -> None:
+    plan = Plan.from_mapping(_pack(goods_value="399.00", price="399.00"))
+
+    assert plan.gift_packs[0].price == Decimal("399.00")
+    assert Plan.from_mapping(_pack()).gift_packs[0].price is None
+
+
+@pytest.mark.parametrize(
+    ("price", "code"),
+    [
+        ("-1.00", "plan-amount-out-of-range"),
+        ("399.005", "plan-too-precise"),
+        ("1000000000000.01", "plan-amount-out-of-range"),
+        ("NaN", "plan-number-invalid"),
+        (True, "plan-number-invalid"),
+    ],
+)
+def test_a_gift_pack_price_is_checked_like_every_amount(price: object, code: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        Plan.from_mapping(_pack(goods_value="399.00", price=price))
+
+    assert (caught.value.code, caught.value.path) == (code, "gift_packs[0].price")
+
+
+def test_a_float_gift_pack_price_is_refused() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('price = "399.00"', "price = 399.0")
+
+    with pytest.raises(PlanError) as caught:
+        Plan.from_toml(text)
+
+    assert (caught.value.code, caught.value.path) == ("plan-float", "gift_packs[0].price")
+
+
+@pytest.mark.parametrize(
+    ("price", "fee"),
+    [("399.00", False), ("398.99", False), ("399.01", True), ("599.00", True)],
+)
+def test_the_lint_finds_an_entry_fee_in_a_price_above_the_goods(price: str, fee: bool) -> None:
+    from socialcommerce_rules.compliance import lint
+
+    plan = Plan.from_mapping(_pack(goods_value="399.00", price=price))
+
+    findings = [f for f in lint(plan, "cn-anti-pyramid") if f.check == "entry-fee"]
+
+    assert [f.path for f in findings] == (["gift_packs[0].price"] if fee else [])
+
+
+def test_the_example_declares_a_price_equal_to_its_goods() -> None:
+    from socialcommerce_rules.compliance import lint
+
+    plan = load_plan(EXAMPLE)
+
+    assert plan.gift_packs[0].price == plan.gift_packs[0].goods_value == Decimal("399.00")
+    assert not [f for f in lint(plan, "cn-anti-pyramid") if f.check == "entry-fee"]
+
+
+# ------------------------------------------------ integers and booleans, strictly
+
+
+INTEGER_FIELDS = [
+    (("version",), "version"),
+    (("max_depth",), "max_depth"),
+    (("after_sales_days",), "after_sales_days"),
+    (("roles", 1, "rank"), "roles[1].rank"),
+    (("rules", 0, "levels", 0, "level"), "rules[0].levels[0].level"),
+    (("binding", "window_days"), "binding.window_days"),
+]
+
+
+def _changed(location: tuple[str | int, ...], value: object) -> dict[str, Any]:
+    data = plan_data(binding={"policy": "window", "window_days": 7})
+    target: Any = data
+    for part in location[:-1]:
+        target = target[part]
+    target[location[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(("location", "path"), INTEGER_FIELDS, ids=[p for _, p in INTEGER_FIELDS])
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (True, "plan-invalid-value"),
+        (False, "plan-invalid-value"),
+        ("1", "plan-invalid-value"),
+        (Decimal(1), "plan-invalid-value"),
+        (1.0, "plan-float"),
+    ],
+    ids=["true", "false", "string", "decimal", "float"],
+)
+def test_an_integer_field_takes_only_an_int(
+    location: tuple[str | int, ...], path: str, value: object, code: str
+) -> None:
+    with pytest.raises(PlanError) as caught:
+        Plan.from_mapping(_changed(location, value))
+
+    assert (caught.value.code, caught.value.path) == (code, path)
+
+
+@pytest.mark.parametrize(("location", "path"), INTEGER_FIELDS, ids=[p for _, p in INTEGER_FIELDS])
+@pytest.mark.parametrize(
+    ("literal", "code"),
+    [("1.0", "plan-float"), ("true", "plan-invalid-value"), ("NaN", "plan-number-invalid")],
+)
+def test_an_integer_field_in_a_file_takes_only_an_integer(
+    location: tuple[str | int, ...], path: str, literal: str, code: str
+) -> None:
+    text = json.dumps(_changed(location, "@here")).replace('"@here"', literal)
+
+    with pytest.raises(PlanError) as caught:
+        Plan.from_json(text)
+
+    assert (caught.value.code, caught.value.path) == (code, path)
+
+
+@pytest.mark.parametrize(
+    ("location", "path"),
+    [
+        (("base", "include_shipping"), "base.include_shipping"),
+        (("rules", 0, "include_buyer"), "rules[0].include_buyer"),
+    ],
+)
+@pytest.mark.parametrize("value", [1, 0, "true", "yes", None])
+def test_a_boolean_field_takes_only_a_boolean(
+    location: tuple[str | int, ...], path: str, value: object
+) -> None:
+    data = plan_data(
+        base={}, rules=[{"kind": "differential", "id": "d", "rates": {"maker": "0.1"}}]
+    )
+    target: Any = data
+    for part in location[:-1]:
+        target = target[part]
+    target[location[-1]] = value
+
+    with pytest.raises(PlanError) as caught:
+        Plan.from_mapping(data)
+
+    assert (caught.value.code, caught.value.path) == ("plan-invalid-value", path)

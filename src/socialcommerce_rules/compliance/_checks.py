@@ -24,7 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal
 
-from ..errors import ProfileError, Problem
+from ..errors import Problem, ProfileError
 from ..money import format_decimal
 from ..plan import DifferentialRule, GiftPack, Level, LevelRule, Plan, PointsRule
 from ._profile import (

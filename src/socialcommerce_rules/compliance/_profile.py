@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from .._parse import check_nesting, parse_toml_text
-from ..errors import LimitError, ProfileError, Problem
+from ..errors import LimitError, Problem, ProfileError
 from ..limits import DEPTH_MAX, PLAN_BYTES_MAX, PLAN_NESTING_MAX
 from ..plan._fields import Name, Rate
 from ..plan._load import problems_from_validation

@@ -145,7 +145,7 @@ class Collector:
         self.facts, self.currency, self.quantum = plan_facts(plans)
         self.places = decimal_places(self.quantum.normalize(EXACT_CONTEXT))
         self.time_zone = time_zone
-        self.book = Book(plans)
+        self.book = Book(plans, history=False)  # outcomes as they come; no ledger kept
         self.applied = 0
         self.duplicate = 0
         self.unchanged = 0

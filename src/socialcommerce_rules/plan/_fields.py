@@ -13,9 +13,16 @@ from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from ..limits import AMOUNT_MAX, IDENTIFIER_LENGTH_MAX, RATE_PLACES_MAX
-from ..money import DecimalInputError, decimal_places, parse_decimal
+from ..money import (
+    DecimalInputError,
+    FloatLiteral,
+    RefusedNumber,
+    decimal_places,
+    describe,
+    parse_decimal,
+)
 
-__all__ = ["Amount", "Label", "Name", "PointsAmount", "Rate"]
+__all__ = ["Amount", "Flag", "Integer", "Label", "Name", "PointsAmount", "Rate"]
 
 _DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -61,6 +68,42 @@ def _points(value: object) -> Decimal:
     return _amount(value)
 
 
+def _integer(value: object) -> int:
+    """``value`` if it is an int; booleans, floats and strings are refused.
+
+    A refused value of the wrong type is shown before the message by the loader
+    (``True: a boolean, not an integer``).
+    """
+    if isinstance(value, (FloatLiteral, float)):
+        raise PydanticCustomError(
+            "plan-float",
+            "{value} is a float, not an integer",
+            {"value": str(value) if isinstance(value, FloatLiteral) else describe(value)},
+        )
+    if isinstance(value, RefusedNumber):
+        raise PydanticCustomError(
+            "plan-number-invalid", "{value} is not a number a plan can take", {"value": str(value)}
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError(
+            "plan-invalid-value",
+            "a {kind}, not an integer",
+            {"kind": "boolean" if isinstance(value, bool) else type(value).__name__},
+        )
+    return value
+
+
+def _flag(value: object) -> bool:
+    """``value`` if it is a boolean; integers and strings such as "yes" are refused."""
+    if not isinstance(value, bool):
+        raise PydanticCustomError(
+            "plan-invalid-value",
+            "a {kind}, not a boolean (true or false)",
+            {"kind": type(value).__name__},
+        )
+    return value
+
+
 def _decimal_schema(description: str) -> dict[str, Any]:
     return {
         "anyOf": [
@@ -93,6 +136,12 @@ PointsAmount = Annotated[
     WithJsonSchema(_decimal_schema("A non-negative number of points, as a decimal string.")),
 ]
 """Points per invite, or points per currency unit of commission base."""
+
+Integer = Annotated[int, BeforeValidator(_integer)]
+"""A whole number written as an integer: not a boolean, a float or a string."""
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""``true`` or ``false``: not a number or a string."""
 
 Name = Annotated[
     str,

@@ -31,8 +31,8 @@ from ..limits import (
     RULES_MAX,
     SCOPE_ENTRIES_MAX,
 )
-from ..money import EXACT_CONTEXT, Rounding, decimal_places, exact_sum
-from ._fields import Amount, Label, Name, PointsAmount, Rate
+from ..money import EXACT_CONTEXT, Rounding, decimal_places, describe, exact_sum
+from ._fields import Amount, Flag, Integer, Label, Name, PointsAmount, Rate
 
 __all__ = [
     "Binding",
@@ -71,7 +71,7 @@ class Role(_Model):
     """
 
     name: Name
-    rank: int = Field(ge=0, le=1000)
+    rank: Integer = Field(ge=0, le=1000)
     earns: Literal["money", "points", "nothing"] = "money"
 
 
@@ -91,8 +91,8 @@ class CommissionBase(_Model):
         exclude_categories: categories whose base is zero for every rule.
     """
 
-    include_shipping: bool = False
-    include_points_redemption: bool = False
+    include_shipping: Flag = False
+    include_points_redemption: Flag = False
     exclude_skus: Labels = ()
     exclude_categories: Labels = ()
 
@@ -126,7 +126,7 @@ class Level(_Model):
         amounts: fixed money per unit bought, by role (``{guide = "100.00"}``).
     """
 
-    level: int = Field(ge=0, le=DEPTH_MAX)
+    level: Integer = Field(ge=0, le=DEPTH_MAX)
     rates: dict[Name, Rate] | None = None
     amounts: dict[Name, Amount] | None = None
 
@@ -166,7 +166,7 @@ class DifferentialRule(_Scoped):
     id: Name
     description: str = Field(default="", max_length=1000)
     rates: dict[Name, Rate] = Field(min_length=1)
-    include_buyer: bool = True
+    include_buyer: Flag = True
 
 
 class PointsLevel(_Model):
@@ -179,7 +179,7 @@ class PointsLevel(_Model):
             per invite.
     """
 
-    level: int = Field(ge=0, le=DEPTH_MAX)
+    level: Integer = Field(ge=0, le=DEPTH_MAX)
     points: dict[Name, PointsAmount] = Field(min_length=1)
 
 
@@ -213,11 +213,15 @@ class GiftPack(_Model):
         sku: the gift pack's SKU.
         becomes: the role the buyer holds from the instant after payment.
         goods_value: the value of the goods in the pack, for compliance checks.
+        price: what the pack sells for, for compliance checks: a price above
+            ``goods_value`` is a fee for the role.  The engine does not read it;
+            an order's own item price is what it pays on.
     """
 
     sku: Label
     becomes: Name
     goods_value: Amount | None = None
+    price: Amount | None = None
 
 
 class Binding(_Model):
@@ -236,7 +240,7 @@ class Binding(_Model):
     """
 
     policy: Literal["permanent", "window", "latest"] = "permanent"
-    window_days: int = Field(default=0, ge=0, le=3650)
+    window_days: Integer = Field(default=0, ge=0, le=3650)
     applies_to: Literal["all", "new"] = "all"
 
 
@@ -295,7 +299,7 @@ class Plan(_Model):
     """
 
     id: Name
-    version: int = Field(ge=1, le=1_000_000_000)
+    version: Integer = Field(ge=1, le=1_000_000_000)
     effective_from: AwareDatetime
     description: str = Field(default="", max_length=10_000)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -305,10 +309,10 @@ class Plan(_Model):
     roles: tuple[Role, ...] = Field(min_length=1, max_length=ROLES_MAX)
     performance_role: Name | None = None
     base: CommissionBase = CommissionBase()
-    max_depth: int = Field(ge=0)
+    max_depth: Integer = Field(ge=0)
     ineligible: Literal["retain", "compress"] = "retain"
     caps: Caps = Caps()
-    after_sales_days: int = Field(default=7, ge=0, le=3650)
+    after_sales_days: Integer = Field(default=7, ge=0, le=3650)
     binding: Binding = Binding()
     gift_packs: tuple[GiftPack, ...] = Field(default=(), max_length=SCOPE_ENTRIES_MAX)
     rules: tuple[Rule, ...] = Field(default=(), max_length=RULES_MAX)
@@ -320,7 +324,7 @@ class Plan(_Model):
             raise PydanticCustomError(
                 "plan-limit",
                 "max_depth = {value} exceeds the engine's ceiling DEPTH_MAX = {limit}",
-                {"value": value, "limit": DEPTH_MAX},
+                {"value": describe(value), "limit": DEPTH_MAX},
             )
         return value
 
@@ -412,8 +416,9 @@ def _plan_problems(plan: Plan) -> list[Problem]:
         seen_skus.add(pack.sku)
         if pack.becomes not in roles:
             problems.append(_unknown_role(f"{path}.becomes", pack.becomes))
-        if pack.goods_value is not None and not _on_quantum(pack.goods_value, quantum_places):
-            problems.append(_too_precise(f"{path}.goods_value", pack.goods_value, plan.quantum))
+        for name, amount in (("goods_value", pack.goods_value), ("price", pack.price)):
+            if amount is not None and not _on_quantum(amount, quantum_places):
+                problems.append(_too_precise(f"{path}.{name}", amount, plan.quantum))
     seen_ids: set[str] = set()
     for index, rule in enumerate(plan.rules):
         path = f"rules[{index}]"

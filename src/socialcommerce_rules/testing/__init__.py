@@ -1,0 +1,18 @@
+"""Tools to audit a plan: strategies, invariant checkers, a state machine, ``audit``.
+
+Requires hypothesis (``pip install socialcommerce_rules[testing]``); nothing else in
+the library imports this package.  See ``docs/auditing.md``.
+"""
+
+from ._audit import AuditReport, audit
+from ._checks import INVARIANTS, Violation, check_invariants
+from ._machine import plan_machine
+
+__all__ = [
+    "INVARIANTS",
+    "AuditReport",
+    "Violation",
+    "audit",
+    "check_invariants",
+    "plan_machine",
+]
