@@ -200,8 +200,9 @@ class Book:
             ``False`` is for analysis of long streams (simulations, metrics): the
             book keeps only what later events need and running balances, so
             ``events``, ``entries`` and ``balances(as_of=...)`` are not available,
-            atomic batches are refused, and a redelivered event's outcome comes
-            back without its entries.
+            atomic batches are refused, a redelivered event's outcome comes back
+            without its entries, and a conflicting redelivery (same id, another
+            event) is refused without naming the field that differs.
 
     >>> from socialcommerce_rules import load_plan
     >>> from socialcommerce_rules.events import event_from_mapping as e
@@ -243,7 +244,8 @@ class Book:
         # a digest of the event's canonical JSON, no event, and an outcome without
         # entries; the event and its entries are read back from the store when needed,
         # so that memory holds little more than the graph and the orders' states.
-        self._seen: dict[str, tuple[bytes | None, Event | None, Outcome]] = {}
+        # Without history: the event's hash() instead of a digest, and no event.
+        self._seen: dict[str, tuple[bytes | int | None, Event | None, Outcome]] = {}
         self._entries: list[Entry] = []  # without a store only
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
@@ -373,9 +375,17 @@ class Book:
         return outcome
 
     def _duplicate(
-        self, event: Event, digest: bytes | None, first: Event | None, outcome: Outcome
+        self, event: Event, digest: bytes | int | None, first: Event | None, outcome: Outcome
     ) -> Outcome:
         """The first outcome again, if ``event`` has the content of the first with its id."""
+        if isinstance(digest, int):  # no history: the first event's hash is all there is
+            if digest != hash(event):
+                raise EventConflictError(
+                    "event-conflict",
+                    "this event id was applied before with different content",
+                    event_id=event.event_id,
+                )
+            return outcome._replace(status="duplicate")
         canonical = event_to_json(event)
         stored = None
         if first is None and self._store is not None:  # the first event is in the store
@@ -413,10 +423,10 @@ class Book:
                     total_key = (holder, unit, state)
                     totals[total_key] = add(totals.get(total_key, ZERO), amount)
         if totals is not None:
-            # No history: a fingerprint to tell a redelivery from a conflict, and the
-            # outcome without its entries.
+            # No history: the event's hash tells a redelivery (an equal event) from a
+            # conflict; the outcome is kept without its entries.
             self._seen[event.event_id] = (
-                _digest(event_to_json(event) if canonical is None else canonical),
+                hash(event),
                 None,
                 Outcome(outcome.event_id, outcome.status, (), outcome.message),
             )
