@@ -120,6 +120,26 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
+class _RepeatedKeyError(Exception):
+    """A JSON object repeats a key: the fast parse gives up for the one that names it."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _RepeatedKeyError
+    return result
+
+
+# One decoder for the common case (built once: json.loads with hooks builds one per call).
+_FAST_JSON = json.JSONDecoder(
+    parse_float=_float_literal,
+    parse_int=_json_int,
+    parse_constant=_json_constant,
+    object_pairs_hook=_unique_pairs,
+)
+
+
 def parse_json_text(
     text: str, *, nesting_max: int, limit_code: str, error: ParseErrorFactory
 ) -> Any:
@@ -130,6 +150,14 @@ def parse_json_text(
         LimitError: (code ``limit_code``) when the document nests deeper than
             ``nesting_max``.
     """
+    # Fewer opening brackets than the limit cannot nest deeper than it: such a text,
+    # valid and without a repeated key, needs nothing but the parse.  Anything else
+    # takes the careful path, which names what is wrong and where.
+    if text.count("{") + text.count("[") <= nesting_max:
+        try:
+            return _FAST_JSON.decode(text)
+        except (_RepeatedKeyError, ValueError, RecursionError):
+            pass
     return _parse(
         lambda: json.loads(
             text,
@@ -142,8 +170,6 @@ def parse_json_text(
         limit_code=limit_code,
         syntax_what="JSON",
         error=error,
-        # Fewer opening brackets than the limit cannot nest deeper than it.
-        shallow=text.count("{") + text.count("[") <= nesting_max,
     )
 
 
@@ -175,7 +201,6 @@ def _parse(
     limit_code: str,
     syntax_what: str,
     error: ParseErrorFactory,
-    shallow: bool = False,
 ) -> Any:
     try:
         data = parse()
@@ -187,25 +212,8 @@ def _parse(
         if "Exceeds the limit" in str(invalid):
             raise error("number-invalid", "an integer with too many digits", "") from None
         raise error("syntax", f"not valid {syntax_what}: {invalid}", "") from None
-    if shallow:
-        _check_keys(data, error)
-    else:
-        check_nesting(data, nesting_max=nesting_max, limit_code=limit_code, error=error)
+    check_nesting(data, nesting_max=nesting_max, limit_code=limit_code, error=error)
     return data
-
-
-def _check_keys(data: Any, error: ParseErrorFactory) -> None:
-    """Refuse duplicate keys in a document known to be shallow (few containers)."""
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            if isinstance(value, _DuplicateKeys):
-                # Found: the full walk names its path.
-                check_nesting(data, nesting_max=1 << 30, limit_code="", error=error)
-            stack.extend(child for child in value.values() if isinstance(child, (dict, list)))
-        elif isinstance(value, list):
-            stack.extend(child for child in value if isinstance(child, (dict, list)))
 
 
 def check_nesting(
