@@ -16,13 +16,20 @@ import json
 import re
 import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .errors import LimitError, SocialCommerceError
-from .limits import NUMBER_LITERAL_LENGTH_MAX
+from .limits import NUMBER_LITERAL_LENGTH_MAX, PLAN_BYTES_MAX
 from .money import FloatLiteral, RefusedNumber
 
-__all__ = ["ParseErrorFactory", "check_nesting", "parse_json_text", "parse_toml_text"]
+__all__ = [
+    "ParseErrorFactory",
+    "check_nesting",
+    "parse_json_text",
+    "parse_toml_text",
+    "read_document",
+]
 
 # Makes the caller's error from a failure kind ("syntax", "number-invalid",
 # "duplicate-key"), a message and a path, so plans and orders keep their codes.
@@ -241,3 +248,23 @@ def check_nesting(
         if depth > nesting_max:
             raise LimitError(limit_code, f"the document nests deeper than {nesting_max}")
         stack.extend((child, depth + 1, child_path) for child, child_path in children)
+
+
+def read_document(file: Path, not_utf8: Callable[[str], SocialCommerceError]) -> str:
+    """The text of a plan or profile file, read no further than PLAN_BYTES_MAX.
+
+    Raises:
+        LimitError: the file is larger than PLAN_BYTES_MAX.
+        the error ``not_utf8`` makes from a message: the file is not UTF-8.
+    """
+    with file.open("rb") as handle:
+        raw = handle.read(PLAN_BYTES_MAX + 1)
+    if len(raw) > PLAN_BYTES_MAX:
+        raise LimitError(
+            "limit-plan-bytes",
+            f"{file.name} is larger than PLAN_BYTES_MAX = {PLAN_BYTES_MAX} bytes",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise not_utf8(f"{file.name} is not UTF-8: {error}") from None

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
-from .._parse import check_nesting, parse_toml_text
+from .._parse import check_nesting, parse_toml_text, read_document
 from ..errors import LimitError, Problem, ProfileError
 from ..limits import DEPTH_MAX, PLAN_BYTES_MAX, PLAN_NESTING_MAX
 from ..plan._fields import Name, Rate
@@ -250,17 +250,7 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                 )
             ]
         )
-    with file.open("rb") as handle:
-        raw = handle.read(PLAN_BYTES_MAX + 1)
-    if len(raw) > PLAN_BYTES_MAX:
-        raise LimitError(
-            "limit-plan-bytes",
-            f"{file.name} is larger than PLAN_BYTES_MAX = {PLAN_BYTES_MAX} bytes",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise _profile_error(
-            [Problem("plan-syntax", "", f"{file.name} is not UTF-8: {error}")]
-        ) from None
+    text = read_document(
+        file, lambda message: _profile_error([Problem("plan-syntax", "", message)])
+    )
     return profile_from_text(text)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from .._parse import check_nesting, parse_json_text, parse_toml_text
+from .._parse import check_nesting, parse_json_text, parse_toml_text, read_document
 from .._time import to_instant
 from ..errors import LimitError, NoPlanInForceError, PlanError, Problem
 from ..limits import PLAN_BYTES_MAX, PLAN_NESTING_MAX, PLAN_VERSIONS_MAX
@@ -141,19 +141,7 @@ def load_plan(path: str | Path) -> Plan:
         raise PlanError(
             [Problem("plan-syntax", "", f"{file.name}: a plan file must end in .toml or .json")]
         )
-    with file.open("rb") as handle:
-        raw = handle.read(PLAN_BYTES_MAX + 1)
-    if len(raw) > PLAN_BYTES_MAX:
-        raise LimitError(
-            "limit-plan-bytes",
-            f"{file.name} is larger than PLAN_BYTES_MAX = {PLAN_BYTES_MAX} bytes",
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PlanError(
-            [Problem("plan-syntax", "", f"{file.name} is not UTF-8: {error}")]
-        ) from None
+    text = read_document(file, lambda message: PlanError([Problem("plan-syntax", "", message)]))
     return plan_from_text(text, "toml" if suffix == ".toml" else "json")
 
 
