@@ -146,7 +146,6 @@ class _OrderState:
     """An order's lifecycle: where its money sits and what each line still holds."""
 
     __slots__ = (
-        "accrued",
         "closed",
         "frozen",
         "items_q",
@@ -175,13 +174,14 @@ class _OrderState:
         self.paid_event = paid_event
         self.frozen = frozen  # plan version, chain and roles as they stood at payment
         self.items_q = items_q  # each item's base at payment, in quanta
-        self.lines: dict[_LineKey, tuple[Decimal, str, str]] = {}  # amount, unit, accrual entry
+        # Each line: what it holds now, its unit, the position of its accrual entry in
+        # the payment's entries, and what the payment credited.
+        self.lines: dict[_LineKey, tuple[Decimal, str, int, Decimal]] = {}
         self.state = PENDING
         self.release_at: int | None = None
         self.refunded_quantity: dict[str, int] = {}
         self.refunded_amount_q = 0
         self.closed = False
-        self.accrued: dict[str, Decimal] = {}  # accrual entry id -> amount credited
         # A gift pack's upgrade of the buyer: (role before, role after, the pack SKUs).
         self.upgrade: tuple[str, str, frozenset[str]] | None = None
         # The roles the gift packs bought in this order give, with their SKUs.
@@ -200,9 +200,10 @@ class Book:
             ``False`` is for analysis of long streams (simulations, metrics): the
             book keeps only what later events need and running balances, so
             ``events``, ``entries`` and ``balances(as_of=...)`` are not available,
-            atomic batches are refused, a redelivered event's outcome comes back
-            without its entries, and a conflicting redelivery (same id, another
-            event) is refused without naming the field that differs.
+            atomic batches are refused, a redelivered event is answered with status
+            ``"duplicate"`` but not its first outcome's entries and message, and a
+            conflicting redelivery (same id, another event) is refused without
+            naming the field that differs.
 
     >>> from socialcommerce_rules import load_plan
     >>> from socialcommerce_rules.events import event_from_mapping as e
@@ -244,8 +245,8 @@ class Book:
         # a digest of the event's canonical JSON, no event, and an outcome without
         # entries; the event and its entries are read back from the store when needed,
         # so that memory holds little more than the graph and the orders' states.
-        # Without history: the event's hash() instead of a digest, and no event.
-        self._seen: dict[str, tuple[bytes | int | None, Event | None, Outcome]] = {}
+        self._seen: dict[str, tuple[bytes | None, Event | None, Outcome]] = {}
+        self._fingerprints: dict[str, int] = {}  # without history: event id -> hash(event)
         self._entries: list[Entry] = []  # without a store only
         self._held: list[tuple[int, str]] = []  # (release instant, order id), sorted
         self._ordered: set[str] = set()  # participants who have paid an order
@@ -337,7 +338,7 @@ class Book:
         state = self._orders.get(order_id)
         if state is None:
             raise LookupError(f"no order {order_id!r}")
-        return {key: amount for key, (amount, _, _) in state.lines.items()}
+        return {key: line[0] for key, line in state.lines.items()}
 
     # ------------------------------------------------------------------ writing
 
@@ -356,6 +357,15 @@ class Book:
         seen = self._seen.get(event.event_id)
         if seen is not None:
             return self._duplicate(event, *seen)
+        fingerprint = self._fingerprints.get(event.event_id)
+        if fingerprint is not None:
+            if fingerprint != hash(event):
+                raise EventConflictError(
+                    "event-conflict",
+                    "this event id was applied before with different content",
+                    event_id=event.event_id,
+                )
+            return Outcome(event.event_id, "duplicate", (), "Applied before; nothing changed.")
         if self._store is None:
             return self._apply_in_memory(event)
         canonical = event_to_json(event)
@@ -375,17 +385,9 @@ class Book:
         return outcome
 
     def _duplicate(
-        self, event: Event, digest: bytes | int | None, first: Event | None, outcome: Outcome
+        self, event: Event, digest: bytes | None, first: Event | None, outcome: Outcome
     ) -> Outcome:
         """The first outcome again, if ``event`` has the content of the first with its id."""
-        if isinstance(digest, int):  # no history: the first event's hash is all there is
-            if digest != hash(event):
-                raise EventConflictError(
-                    "event-conflict",
-                    "this event id was applied before with different content",
-                    event_id=event.event_id,
-                )
-            return outcome._replace(status="duplicate")
         canonical = event_to_json(event)
         stored = None
         if first is None and self._store is not None:  # the first event is in the store
@@ -424,12 +426,8 @@ class Book:
                     totals[total_key] = add(totals.get(total_key, ZERO), amount)
         if totals is not None:
             # No history: the event's hash tells a redelivery (an equal event) from a
-            # conflict; the outcome is kept without its entries.
-            self._seen[event.event_id] = (
-                hash(event),
-                None,
-                Outcome(outcome.event_id, outcome.status, (), outcome.message),
-            )
+            # conflict; nothing else is kept.
+            self._fingerprints[event.event_id] = hash(event)
         elif self._store is None:
             # The event itself is kept: a redelivery is compared with it then.
             self._entries.extend(outcome.entries)
@@ -660,7 +658,7 @@ class Book:
         plan = _plan_at(self._plans, order.paid_at)
         event_id, at, order_id = event.event_id, event.at, order.order_id
         state = _OrderState(order, plan, event_id, frozen, items_q)
-        lines, accrued = state.lines, state.accrued
+        lines = state.lines
         entries: list[Entry] = []
         for index, line in enumerate(evaluation.lines):
             amount, unit = line.amount, line.unit
@@ -674,9 +672,9 @@ class Book:
             lines[(line.rule_id, line.item_id, line.beneficiary, line.level)] = (
                 amount,
                 unit,
-                entry_id,
+                index,
+                amount,
             )
-            accrued[entry_id] = amount
         c = frozen.plan
         if c.gift_packs:
             packs = {
@@ -980,10 +978,10 @@ class Book:
         entries: list[Entry] = []
         money_zero = compiled(state.plan).zero
         for key in sorted(state.lines):
-            amount, unit, accrual = state.lines[key]
+            amount, unit, index, credited = state.lines[key]
             target = remaining.get(key, ZERO if unit == POINTS else money_zero)
-            if target > state.accrued[accrual]:
-                target = state.accrued[accrual]  # never credit more than the payment did
+            if target > credited:
+                target = credited  # never credit more than the payment did
             delta = EXACT_CONTEXT.subtract(target, amount)
             if not delta:
                 continue
@@ -999,12 +997,12 @@ class Book:
                         Posting(beneficiary, state.state, delta),
                         Posting(MERCHANT, _merchant_state(unit), _negate(delta)),
                     ],
-                    (accrual,),
+                    (f"{state.paid_event}#{index}",),
                     f"{beneficiary} gives back {_negate(delta)} {unit} of rule {rule_id} on item "
                     f"{item_id}: order {state.order.order_id} was {why}.",
                 )
             )
-            state.lines[key] = (target, unit, accrual)
+            state.lines[key] = (target, unit, index, credited)
         return entries
 
     def _move(
@@ -1020,7 +1018,7 @@ class Book:
     ) -> list[Entry]:
         """Move what each beneficiary holds from an order between states, per unit."""
         totals: dict[tuple[str, str], Decimal] = {}
-        for (_, _, beneficiary, _), (amount, unit, _) in sorted(state.lines.items()):
+        for (_, _, beneficiary, _), (amount, unit, _, _) in sorted(state.lines.items()):
             if amount:
                 key = (beneficiary, unit)
                 totals[key] = EXACT_CONTEXT.add(totals.get(key, ZERO), amount)

@@ -106,7 +106,7 @@ def clawback_above_credit(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def recompute(self: Book, event: Any, state: Any, remaining: Any, why: str) -> Any:
         if not remaining:
-            remaining = {key: amount.copy_negate() for key, (amount, _, _) in state.lines.items()}
+            remaining = {key: line[0].copy_negate() for key, line in state.lines.items()}
         return original(self, event, state, remaining, why)
 
     monkeypatch.setattr(Book, "_recompute", recompute)

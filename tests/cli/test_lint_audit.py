@@ -90,7 +90,7 @@ def test_audit_writes_a_counterexample_that_run_replays(
     monkeypatch.setattr(
         book_module.Book,
         "_remaining_lines",
-        lambda self, state, q, a: {key: amount for key, (amount, _, _) in state.lines.items()},
+        lambda self, state, q, a: {key: line[0] for key, line in state.lines.items()},
     )
     target = tmp_path / "case.jsonl"
 
