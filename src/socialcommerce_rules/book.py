@@ -88,6 +88,8 @@ __all__ = ["Book", "Outcome", "Store"]
 
 _DAY = timedelta(days=1)
 _new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
+_ORDER_KINDS_OUTSIDE_AVAILABLE = frozenset({"accrual", "hold"})
+_KINDS_WITHOUT_ORDER = frozenset({"invite", "payout"})  # entries no order's state holds
 
 
 class Store(Protocol):
@@ -235,7 +237,8 @@ class Book:
         self._roles = None if roles is None else tuple(roles)
         self._store = store
         self._history = history
-        # Without history: running balances, (holder, unit, state) -> amount.
+        # Without history: the balances no order holds (invites, payouts), by
+        # (holder, unit, state); what orders hold is summed from their states.
         self._totals: dict[tuple[str, str, str], Decimal] | None = None if history else {}
         plan_roles = {name for plan in _versions(plans) for name in plan.role_names}
         self._graph = ReferralGraph(roles=plan_roles if roles is None else roles)
@@ -318,12 +321,28 @@ class Book:
         if self._totals is not None:
             if as_of is not None:
                 self._require_history("balances as of a time")
-            return [
-                Balance(holder, unit, state, amount)
-                for (holder, unit, state), amount in sorted(self._totals.items())
-                if amount
-            ]
+            return self._balances_from_states(self._totals)
         return balances(self.entries, as_of=as_of)
+
+    def _balances_from_states(self, others: dict[tuple[str, str, str], Decimal]) -> list[Balance]:
+        """The balances, summed from what each order's lines hold now and in which state
+        (all of an order's money moves together), plus ``others`` (invites, payouts)."""
+        add = EXACT_CONTEXT.add
+        totals = dict(others)
+        for state in self._orders.values():
+            where = state.state
+            for (_, _, beneficiary, _), (amount, unit, _, _) in state.lines.items():
+                if not amount:
+                    continue
+                key = (beneficiary, unit, where)
+                totals[key] = add(totals.get(key, ZERO), amount)
+                key = (MERCHANT, unit, _merchant_state(unit))
+                totals[key] = add(totals.get(key, ZERO), amount.copy_negate())
+        return [
+            Balance(holder, unit, state, amount)
+            for (holder, unit, state), amount in sorted(totals.items())
+            if amount
+        ]
 
     def _require_history(self, what: str) -> None:
         if not self._history:
@@ -416,12 +435,15 @@ class Book:
         available, totals, add = self._available, self._totals, EXACT_CONTEXT.add
         for entry in outcome.entries:
             check_entry(entry)
+            kind = entry.kind
+            if kind in _ORDER_KINDS_OUTSIDE_AVAILABLE:
+                continue  # an accrual or a hold moves no available money
             unit = entry.unit
             for holder, state, amount in entry.postings:
                 if state == AVAILABLE:
                     key = (holder, unit)
                     available[key] = add(available.get(key, ZERO), amount)
-                if totals is not None:
+                if totals is not None and kind in _KINDS_WITHOUT_ORDER:
                     total_key = (holder, unit, state)
                     totals[total_key] = add(totals.get(total_key, ZERO), amount)
         if totals is not None:
