@@ -14,6 +14,7 @@ __all__ = ["EPOCH", "format_instant", "to_instant", "utc_text"]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
+_NAIVE_EPOCH: Final = datetime(1970, 1, 1)  # EPOCH without its zone, for formatting
 
 
 def to_instant(when: datetime) -> int:
@@ -31,11 +32,7 @@ def to_instant(when: datetime) -> int:
 
 def format_instant(instant: int) -> str:
     """ISO 8601 text in UTC, e.g. ``2026-01-01T00:00:00Z`` (microseconds if any)."""
-    moment = EPOCH + timedelta(microseconds=instant)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += f".{moment.microsecond:06d}"
-    return text + "Z"
+    return f"{(_NAIVE_EPOCH + timedelta(microseconds=instant)).isoformat()}Z"
 
 
 def utc_text(when: datetime) -> str:
