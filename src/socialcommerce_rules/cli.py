@@ -7,7 +7,7 @@ Commands (``socialcommerce-rules COMMAND --help`` for each)::
     explain ORDER_ID --db FILE               an order's events, lines and entries
     balances --db FILE [--as-of T]           balances per holder, unit and state
     export --db FILE [--format jsonl|csv]    every entry, in the order recorded
-    lint PLAN [--profile NAME]               check a plan against a compliance profile
+    lint PLAN [--profile NAME] [--events F]  check a plan against a compliance profile
     audit PLAN [--examples N] [--seed S]     property-test the engine on a plan
     demo [--db FILE]                         the bundled guide -> maker -> member story
 
@@ -186,6 +186,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a shipped profile (cn-anti-pyramid, cn-direct-selling, wechat-distribution, "
         "us-ftc-mlm) or a profile file; default cn-anti-pyramid",
+    )
+    lint.add_argument(
+        "--events",
+        type=Path,
+        metavar="EVENTS",
+        help="an events file (a real or simulated stream): also check what money actually "
+        "did under the plan (levels it flowed, participants, recruitment share)",
     )
 
     audit = command("audit", _audit, "property-test the engine on a plan (needs hypothesis)")
@@ -391,7 +398,10 @@ def _lint(options: argparse.Namespace, out: _Output) -> int:
                 "",
                 f"{options.profile}: neither a shipped profile ({', '.join(PROFILES)}) nor a file",
             )
-    findings = lint(plan, profile)
+    observed = None
+    if options.events is not None:
+        observed = _observed(plan, options.events, out)
+    findings = lint(plan, profile, observed=observed)
     counts = count_by_severity(findings)
     for finding in findings:
         for line in finding.lines():
@@ -400,6 +410,32 @@ def _lint(options: argparse.Namespace, out: _Output) -> int:
     out.text(f"{options.plan}: {len(findings)} findings under {options.profile} ({summary})")
     out.data([finding.to_dict() for finding in findings])
     return EXIT_PROBLEMS if counts.get("error") else EXIT_OK
+
+
+def _observed(plan: Plan, path: Path, out: _Output) -> Any:
+    """The regulator's measures of an events file under ``plan``; refused lines are
+    reported and left out."""
+    from .metrics import regulator_measures
+
+    if not path.is_file():
+        raise _CommandError(EXIT_USAGE, "", f"{path}: no such file")
+    events: list[Event] = []
+    try:
+        for line, item in read_events(path):
+            if isinstance(item, EventError):
+                out.error(f"{path}:{line}: {item.code}: {item}")
+            else:
+                events.append(item)
+    except OSError as error:
+        raise _CommandError(EXIT_USAGE, "", f"{path}: {error.strerror}") from None
+    measures = regulator_measures(plan, events)
+    out.text(
+        f"{path}: money flowed {measures.money_depth} levels above the buyer; "
+        f"{measures.participants:,} participants on {measures.tree_depth} levels; "
+        f"recruitment {measures.recruitment_share}, own purchases "
+        f"{measures.own_purchase_share}, retail {measures.retail_share} of net payouts"
+    )
+    return measures
 
 
 def _audit(options: argparse.Namespace, out: _Output) -> int:

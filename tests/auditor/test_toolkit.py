@@ -12,8 +12,13 @@ from socialcommerce_rules.book import Book
 from socialcommerce_rules.errors import LimitError, PlanError
 from socialcommerce_rules.events import read_events
 from socialcommerce_rules.plan import Plan
-from socialcommerce_rules.testing import INVARIANTS, check_invariants
-from socialcommerce_rules.testing._strategies import event_streams, invalid_plans, plans
+from socialcommerce_rules.testing import (
+    INVARIANTS,
+    check_invariants,
+    event_streams,
+    invalid_plans,
+    plans,
+)
 
 from .test_mutants import ARTICLE, refund_not_reversed
 

@@ -105,3 +105,23 @@ def test_audit_writes_a_counterexample_that_run_replays(
     monkeypatch.undo()
     status, _, _ = run(capsys, "run", ARTICLE, target, "--db", tmp_path / "case.sqlite")
     assert status == EXIT_OK
+
+
+def test_lint_with_events_adds_what_money_actually_did(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    events = ROOT / "src" / "socialcommerce_rules" / "data" / "article_events.jsonl"
+    _, plain, _ = run(capsys, "--json", "lint", ARTICLE, "--profile", "cn-anti-pyramid")
+    status, out, _ = run(
+        capsys, "--json", "lint", ARTICLE, "--profile", "cn-anti-pyramid", "--events", events
+    )
+
+    findings: list[dict[str, Any]] = json.loads(out)
+    observed = [finding for finding in findings if finding["source"] == "observed"]
+    assert status == EXIT_PROBLEMS
+    assert len(findings) == len(json.loads(plain)) + len(observed)
+    assert {finding["path"] for finding in observed} >= {"observed.recruitment_share"}
+
+    status, _, err = run(capsys, "lint", ARTICLE, "--events", ROOT / "no-such-file.jsonl")
+    assert status == EXIT_USAGE
+    assert "no-such-file.jsonl" in err

@@ -7,6 +7,14 @@ the library imports this package.  See ``docs/auditing.md``.
 from ._audit import AuditReport, audit
 from ._checks import INVARIANTS, Violation, check_invariants
 from ._machine import plan_machine
+from ._strategies import (
+    event_streams,
+    invalid_plans,
+    orders,
+    plan_mappings,
+    plans,
+    referral_trees,
+)
 
 __all__ = [
     "INVARIANTS",
@@ -14,5 +22,11 @@ __all__ = [
     "Violation",
     "audit",
     "check_invariants",
+    "event_streams",
+    "invalid_plans",
+    "orders",
     "plan_machine",
+    "plan_mappings",
+    "plans",
+    "referral_trees",
 ]
