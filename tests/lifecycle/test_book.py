@@ -759,3 +759,43 @@ def test_giving_back_one_of_two_gift_packs_keeps_the_role_the_other_gives() -> N
     book = _book(*GIFT_TREE, _gift_paid("2026-01-05T12:00:00+08:00"), second, plan=GIFT_PLAN)
     book.apply(_step("order_refunded", "r-1", "2026-01-07T12:00:00+08:00", items=[_units("1", 1)]))
     assert book.graph.role("lin", at=_when("2026-01-30T00:00:00+08:00")) == "maker"
+
+
+def test_every_unit_can_come_back_after_a_refund_by_amount() -> None:
+    """30.00 of a 100.00 order refunded as money, then the unit itself returned: the
+    order closes and every line nets to zero; nothing is refused."""
+    at = "2026-01-05T12:00:00+08:00"
+    book = _book(
+        *GIFT_TREE,
+        event_from_mapping(
+            {
+                "type": "order_paid",
+                "event_id": "p-tea",
+                "at": at,
+                "order": {
+                    "order_id": "o-tea",
+                    "buyer": "lin",
+                    "paid_at": at,
+                    "currency": "CNY",
+                    "items": [{"item_id": "1", "sku": "TEA-250G", "unit_price": "100.00"}],
+                },
+            }
+        ),
+        plan=GIFT_PLAN,
+    )
+    credited = book.order_lines("o-tea")
+    assert any(credited.values())
+    book.apply(
+        _step("order_refunded", "r-money", "2026-01-06T12:00:00+08:00", "o-tea", amount="30.00")
+    )
+    book.apply(
+        _step(
+            "order_refunded", "r-unit", "2026-01-07T12:00:00+08:00", "o-tea", items=[_units("1", 1)]
+        )
+    )
+    assert all(not amount for amount in book.order_lines("o-tea").values())
+    with pytest.raises(EventError) as closed:
+        book.apply(
+            _step("order_refunded", "r-again", "2026-01-08T12:00:00+08:00", "o-tea", amount="1.00")
+        )
+    assert closed.value.code == "event-order-closed"
