@@ -42,7 +42,7 @@ _ROLE_COLOURS = {"guide": "#0072B2", "maker": "#E69F00", "member": "#009E73"}
 _OTHER_ROLE = "#999999"
 
 
-def _coordinate(amount: Decimal) -> float:
+def _coordinate(amount: Decimal) -> float:  # float-ok: plot coordinate, not money
     return float(amount)  # float-ok: plot coordinate
 
 
@@ -276,7 +276,7 @@ def _layout(
         else:
             x = next_leaf
             next_leaf += 1.0
-        positions[node] = (x, -float(depth_of[node]))
+        positions[node] = (x, -float(depth_of[node]))  # float-ok: plot coordinate
     # Leaves were placed right to left; mirror them so join order reads left to right.
     right = max((x for x, _ in positions.values()), default=0.0)
     return {node: (right - x, y) for node, (x, y) in positions.items()}
