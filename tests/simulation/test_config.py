@@ -11,6 +11,8 @@ import pytest
 
 from socialcommerce_rules import ERROR_CODES, SocialCommerceError
 from socialcommerce_rules.simulate import (
+    DAYS_MAX,
+    PARTICIPANTS_MAX,
     Coupon,
     PowerLaw,
     Product,
@@ -172,3 +174,19 @@ def test_a_config_is_frozen() -> None:
 
 def test_the_error_code_is_registered() -> None:
     assert "simulation-config-invalid" in ERROR_CODES
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [("days", DAYS_MAX), ("participants_max", PARTICIPANTS_MAX)],
+)
+def test_the_simulation_limits_hold_at_the_limit_and_refuse_one_past(
+    field: str, limit: int
+) -> None:
+    """A configuration is checked when built: the limit itself is accepted (nothing is
+    simulated here), one past it is refused with the field named."""
+    assert getattr(SimulationConfig(**{field: limit}), field) == limit
+    with pytest.raises(SimulationConfigError) as refused:
+        SimulationConfig(**{field: limit + 1})
+    assert refused.value.code == "simulation-config-invalid"
+    assert refused.value.path == field
