@@ -414,11 +414,13 @@ class Book:
             if stored is not None:
                 first = stored[0]
                 outcome = outcome._replace(entries=stored[1])
+        # The same content: the same canonical text, or equal values written another
+        # way ("100" for "100.00", another zone for the same instant).
         if digest is None:  # without a store: the first event is kept as it came
             assert first is not None
-            same = event_to_json(first) == canonical
+            same = first == event
         else:
-            same = digest == _digest(canonical)
+            same = digest == _digest(canonical) or (first is not None and first == event)
         if not same:
             raise EventConflictError(
                 "event-conflict",

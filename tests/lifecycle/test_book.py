@@ -799,3 +799,50 @@ def test_every_unit_can_come_back_after_a_refund_by_amount() -> None:
             _step("order_refunded", "r-again", "2026-01-08T12:00:00+08:00", "o-tea", amount="1.00")
         )
     assert closed.value.code == "event-order-closed"
+
+
+@pytest.mark.parametrize("store", [None, "memory"])
+def test_a_redelivery_with_the_same_values_written_otherwise_is_a_duplicate(
+    store: str | None,
+) -> None:
+    """ "100" for "100.00" and +00:00 for +08:00 at the same instant are the same event;
+    another amount is a conflict naming the field."""
+    from socialcommerce_rules.store import MemoryStore
+
+    book = Book(GIFT_PLAN, store=MemoryStore() if store else None)
+    for event in GIFT_TREE:
+        book.apply(event)
+    paid = {
+        "type": "order_paid",
+        "event_id": "p-tea",
+        "at": "2026-01-05T12:00:00+08:00",
+        "order": {
+            "order_id": "o-tea",
+            "buyer": "lin",
+            "paid_at": "2026-01-05T12:00:00+08:00",
+            "currency": "CNY",
+            "items": [{"item_id": "1", "sku": "TEA-250G", "unit_price": "100.00"}],
+        },
+    }
+    first = book.apply(event_from_mapping(paid))
+    same = {
+        **paid,
+        "at": "2026-01-05T04:00:00+00:00",
+        "order": {
+            **paid["order"],
+            "paid_at": "2026-01-05T04:00:00Z",
+            "items": [{"item_id": "1", "sku": "TEA-250G", "unit_price": "100"}],
+        },
+    }
+    again = book.apply(event_from_mapping(same))
+    assert (again.status, again.entries) == ("duplicate", first.entries)
+    other = {
+        **paid,
+        "order": {
+            **paid["order"],
+            "items": [{"item_id": "1", "sku": "TEA-250G", "unit_price": "100.01"}],
+        },
+    }
+    with pytest.raises(EventConflictError) as conflict:
+        book.apply(event_from_mapping(other))
+    assert conflict.value.path == "order.items[0].unit_price"
