@@ -73,3 +73,18 @@ def test_counterexample_replays(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     for event in report.events:
         book.apply(event)
     assert check_invariants(ARTICLE, list(report.events), book) == []
+
+
+def test_the_audit_example_runs_and_reports_every_invariant() -> None:
+    """examples/audit_plan.py, as a reader runs it: exit 0 and the report's lines."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).parents[2] / "examples" / "audit_plan.py"
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Audit of plan article-scheme v1 (seed 0): OK"
+    assert lines[2] == "  invariants checked: " + ", ".join(INVARIANTS)
