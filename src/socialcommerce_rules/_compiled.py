@@ -60,15 +60,12 @@ class CompiledRule:
     # The levels' nominal numerators, fixed or not, each distinct pair once with
     # the number of levels that have it: the pool takes each rounded share that often.
     nominal_groups: tuple[tuple[int, bool, int], ...]
+    # applies(sku, category): the scope test, specialised to the lists the rule has.
+    applies: Callable[[str, str], bool]
 
     def applies_to(self, sku: str, category: str) -> bool:
         """Whether this rule applies to an item of ``sku`` in ``category``."""
-        return (
-            (not self.skus or sku in self.skus)
-            and (not self.categories or category in self.categories)
-            and sku not in self.exclude_skus
-            and category not in self.exclude_categories
-        )
+        return self.applies(sku, category)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +251,34 @@ def _compile_rule(
         rate_max_numerator=_numerator(rate_max, exponent),
         scoped=bool(rule.skus or rule.categories or rule.exclude_skus or rule.exclude_categories),
         nominal_groups=_nominal_groups(levels),
+        applies=_scope_test(
+            frozenset(rule.skus),
+            frozenset(rule.categories),
+            frozenset(rule.exclude_skus),
+            frozenset(rule.exclude_categories),
+        ),
+    )
+
+
+def _scope_test(
+    skus: frozenset[str],
+    categories: frozenset[str],
+    exclude_skus: frozenset[str],
+    exclude_categories: frozenset[str],
+) -> Callable[[str, str], bool]:
+    """The test of whether an item of (sku, category) is in a rule's scope, reduced to
+    the one set the common scopes name (the engine calls it per item and rule)."""
+    if not categories and not exclude_skus and not exclude_categories:
+        if not skus:
+            return lambda sku, category: True
+        return lambda sku, category: sku in skus
+    if not skus and not categories and not exclude_categories:
+        return lambda sku, category: sku not in exclude_skus
+    return lambda sku, category: (
+        (not skus or sku in skus)
+        and (not categories or category in categories)
+        and sku not in exclude_skus
+        and category not in exclude_categories
     )
 
 

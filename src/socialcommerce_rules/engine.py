@@ -31,7 +31,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple, NoReturn
 
 from ._compiled import MONEY, CompiledLevel, CompiledPlan, CompiledRule, compiled
-from ._time import EPOCH, format_instant, to_instant
+from ._time import _MICROSECOND, EPOCH, format_instant, to_instant
 from .errors import (
     InternalInvariantError,
     NoPlanInForceError,
@@ -336,7 +336,9 @@ def _evaluate(
 ) -> tuple[Evaluation, _Frozen, list[int]]:
     """:func:`evaluate`, what the order's lines depend on besides its amounts, and each
     item's base in quanta."""
-    instant = to_instant(order.paid_at)
+    paid_at = order.paid_at
+    # An Order's paid_at is validated aware; to_instant's checks are not repeated.
+    instant = (paid_at - EPOCH) // _MICROSECOND if paid_at.tzinfo else to_instant(paid_at)
     c = _plan_at(plans, instant, order.order_id)
     if order.currency != c.currency:
         raise OrderError(
@@ -626,8 +628,16 @@ def _item_bases(c: CompiledPlan, order: Order) -> tuple[tuple[ItemBase, ...], li
     items, bases = [], []
     zero, quantum, multiply = c.zero, c.quantum, EXACT_CONTEXT.multiply
     exclude_skus, exclude_categories = c.exclude_skus, c.exclude_categories
+    quanta_per_unit = c.quanta_per_unit
     for index, item in enumerate(order.items):
-        gross_q, discount_q = _item_amounts(c, order, index, item)
+        if item.discount:
+            gross_q, discount_q = _item_amounts(c, order, index, item)
+        else:  # _item_amounts inline, for the common item without a discount
+            numerator, denominator = item.unit_price.as_integer_ratio()
+            price_q, rest = divmod(numerator * quanta_per_unit, denominator)
+            if rest:
+                _not_quantized(c, order, item.unit_price, f"items[{index}].unit_price")
+            gross_q, discount_q = price_q * item.quantity, 0
         sku, category = item.sku, item.category
         excluded = sku in exclude_skus or category in exclude_categories
         paid = multiply(quantum, gross_q)
@@ -913,7 +923,7 @@ def _levels(
     groups = rule.nominal_groups
     for index, item in enumerate(items):
         base_q = bases_q[index]
-        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
+        if not base_q or (rule.scoped and not rule.applies(item.sku, item.category)):
             continue
         quantity = item.quantity
         shares = []
@@ -947,7 +957,7 @@ def _levels_shared(
     pool_q = 0
     for index, item in enumerate(items):
         base_q = bases_q[index]
-        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
+        if not base_q or (rule.scoped and not rule.applies(item.sku, item.category)):
             continue
         quantity = item.quantity
         total = sum(
@@ -978,7 +988,7 @@ def _differential(
     pool_q = 0
     for index, item in enumerate(items):
         base_q = bases_q[index]
-        if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
+        if not base_q or (rule.scoped and not rule.applies(item.sku, item.category)):
             continue
         pool_q += c.round_quotient(base_q * rule.rate_max_numerator, rule.denominator)
         _share_rounded(
@@ -1049,7 +1059,7 @@ def _points(rules: _RuleSlots, items: tuple[ItemBase, ...], bases_q: list[int]) 
         denominator = rule.denominator
         for index, item in enumerate(items):
             base_q = bases_q[index]
-            if not base_q or (rule.scoped and not rule.applies_to(item.sku, item.category)):
+            if not base_q or (rule.scoped and not rule.applies(item.sku, item.category)):
                 continue
             for slot, numerator, _, _ in terms:
                 points = base_q * numerator // denominator

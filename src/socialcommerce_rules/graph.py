@@ -599,11 +599,13 @@ class ReferralGraph:
     def _holder_above(self, number: int, instant: int, role: str, count: int) -> int:
         """The nearest of ``number``'s first ``count`` uplines at ``instant`` who held
         ``role`` then, or -1.  The engine's hot path (the performance owner): O(count)."""
+        wanted = self._role_index.get(role)
+        if wanted is None:
+            return _NONE  # nobody ever held the role
         upline_changes = self._upline_changes
         role_changes = self._role_changes
         upline_first = self._upline_first
         role_first = self._role_first
-        role_names = self._role_names
         for _ in range(min(count, DEPTH_MAX)):
             if number in upline_changes:
                 number = _value_at(upline_changes[number], instant, _NONE)
@@ -615,7 +617,7 @@ class ReferralGraph:
                 held = _value_at(role_changes[number], instant, role_first[number])
             else:
                 held = role_first[number]
-            if role_names[held] == role:
+            if held == wanted:
                 return number
         return _NONE
 
