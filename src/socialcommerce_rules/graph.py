@@ -60,7 +60,9 @@ class ReferralGraph:
 
     __slots__ = (
         "_binding_clock",
-        "_children",
+        "_bound_child",
+        "_bound_head",
+        "_bound_next",
         "_ids",
         "_index",
         "_joined",
@@ -94,7 +96,13 @@ class ReferralGraph:
         self._store_changes: dict[int, list[tuple[int, int]]] = {}
         self._store_index: dict[str, int] = {}
         self._store_names: list[str] = []
-        self._children: dict[int, set[int]] = {}
+        # Everyone ever bound to each participant, as singly linked lists in flat
+        # arrays (no Python container per participant): _bound_head[upline] is the
+        # newest binding's position, -1 for none; at a position, _bound_child is the
+        # participant bound and _bound_next the position of the binding before it.
+        self._bound_head = array("i")
+        self._bound_child = array("i")
+        self._bound_next = array("i")
         self._binding_clock = -_FOREVER
 
     # ----------------------------------------------------------------- changes
@@ -136,8 +144,9 @@ class ReferralGraph:
         self._upline_first.append(upline)
         self._role_first.append(role_number)
         self._store_first.append(store_number)
+        self._bound_head.append(_NONE)
         if upline != _NONE:
-            self._children.setdefault(upline, set()).add(number)
+            self._add_bound(upline, number)
 
     def change_role(self, participant: str, role: str, *, at: datetime) -> None:
         """Record that ``participant`` holds ``role`` from ``at`` on.
@@ -267,7 +276,7 @@ class ReferralGraph:
         self._check_no_cycle(number, target)
         moved = sorted(
             child
-            for child in self._children.get(number, ())
+            for child in self._ever_bound(number)
             if self._joined[child] <= instant and self._upline_at(child, instant) == number
         )
         for child in moved:
@@ -395,7 +404,7 @@ class ReferralGraph:
         instant = _instant(at)
         found = {
             child
-            for child in self._children.get(number, ())
+            for child in self._ever_bound(number)
             if self._joined[child] <= instant and self._upline_at(child, instant) == number
         }
         return tuple(self._ids[child] for child in sorted(found))
@@ -531,7 +540,22 @@ class ReferralGraph:
         else:
             history.append((instant, upline))
         if upline != _NONE:
-            self._children.setdefault(upline, set()).add(number)
+            self._add_bound(upline, number)
+
+    def _add_bound(self, upline: int, number: int) -> None:
+        self._bound_child.append(number)
+        self._bound_next.append(self._bound_head[upline])
+        self._bound_head[upline] = len(self._bound_child) - 1
+
+    def _ever_bound(self, upline: int) -> set[int]:
+        """Everyone ever bound to ``upline``: O(the number of those bindings)."""
+        child, following = self._bound_child, self._bound_next
+        found = set()
+        position = self._bound_head[upline]
+        while position != _NONE:
+            found.add(child[position])
+            position = following[position]
+        return found
 
     def _upline_at(self, number: int, instant: int) -> int:
         history = self._upline_changes.get(number)
