@@ -10,6 +10,7 @@ the process's peak memory.  Deterministic for a seed; one process, one core.
 from __future__ import annotations
 
 import argparse
+import platform
 import random
 import resource
 import sys
@@ -129,15 +130,27 @@ def main() -> int:
         evaluate_seconds += time.perf_counter() - started
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"python             {platform.python_version():>12}  ({sys.executable}, "
+        f"built {platform.python_build()[1]} with {platform.python_compiler()})"
+    )
     print(f"members            {options.members:>12,}")
-    print(f"graph build        {options.members / build_seconds:>12,.0f} members/s "
-          f"({build_seconds:.1f} s)")
-    print(f"orders             {options.orders:>12,}  ({lines:,} lines, "
-          f"{lines / options.orders:.2f} per order, paid {paid} CNY)")
-    print(f"evaluation         {options.orders / evaluate_seconds:>12,.0f} orders/s "
-          f"({evaluate_seconds:.1f} s, every line's reason read: {explained:,} characters)")
-    print(f"with validation    {options.orders / (evaluate_seconds + construct_seconds):>12,.0f} "
-          f"orders/s (building and validating each Order included)")
+    print(
+        f"graph build        {options.members / build_seconds:>12,.0f} members/s "
+        f"({build_seconds:.1f} s)"
+    )
+    print(
+        f"orders             {options.orders:>12,}  ({lines:,} lines, "
+        f"{lines / options.orders:.2f} per order, paid {paid} CNY)"
+    )
+    print(
+        f"evaluation         {options.orders / evaluate_seconds:>12,.0f} orders/s "
+        f"({evaluate_seconds:.1f} s, every line's reason read: {explained:,} characters)"
+    )
+    print(
+        f"with validation    {options.orders / (evaluate_seconds + construct_seconds):>12,.0f} "
+        f"orders/s (building and validating each Order included)"
+    )
     print(f"peak memory        {peak_mb:>12,.0f} MB")
     return 0
 

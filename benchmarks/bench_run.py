@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import io
 import json
+import platform
 import random
 import resource
 import subprocess
@@ -174,6 +175,10 @@ def main() -> int:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         size_mb = sum(f.stat().st_size for f in Path(directory).glob("ledger.sqlite*")) / 1e6
         read = summary["read"]
+        print(
+            f"python        {platform.python_version():>12}  ({sys.executable}, "
+            f"built {platform.python_build()[1]} with {platform.python_compiler()})"
+        )
         print(
             f"events file   {options.events:>12,} lines, {events.stat().st_size / 1e6:,.0f} MB,"
             f" generated in {generated:.1f} s (seed {options.seed})"
