@@ -92,6 +92,7 @@ class CompiledPlan:
     earns_money: tuple[bool, ...]
     earns_points: tuple[bool, ...]
     performance_role: int | None
+    performance_role_name: str | None
     exclude_skus: frozenset[str]
     exclude_categories: frozenset[str]
     gift_packs: dict[str, int]  # sku -> role number the buyer becomes
@@ -118,11 +119,13 @@ class CompiledPlan:
 
 def compiled(plan: Plan) -> CompiledPlan:
     """The compiled form of ``plan``, built once per plan object."""
-    cached = plan.__pydantic_private__ or {}
-    entry = cached.get("_compiled_plan") if isinstance(cached, dict) else None
-    if isinstance(entry, tuple) and entry[0] == id(plan):
-        result: CompiledPlan = entry[1]
-        return result
+    cached = plan.__pydantic_private__
+    if cached:
+        entry = cached.get("_compiled_plan")
+        # A copy of the plan shares the dict; the id tells whose entry it is.
+        if entry is not None and entry[0] == id(plan):
+            result: CompiledPlan = entry[1]
+            return result
     result = _compile(plan)
     if plan.__pydantic_private__ is None:
         object.__setattr__(plan, "__pydantic_private__", {})
@@ -169,6 +172,7 @@ def _compile(plan: Plan) -> CompiledPlan:
         earns_money=tuple(role.earns == "money" for role in plan.roles),
         earns_points=tuple(role.earns in ("money", "points") for role in plan.roles),
         performance_role=None if performance is None else role_number[performance],
+        performance_role_name=performance,
         exclude_skus=frozenset(plan.base.exclude_skus),
         exclude_categories=frozenset(plan.base.exclude_categories),
         gift_packs={pack.sku: role_number[pack.becomes] for pack in plan.gift_packs},

@@ -379,7 +379,13 @@ def _evaluation(
         paid_q = sum(map(_amount_of, money))
     points = _points(pattern.points, items, bases_q) if pattern.points else []
     drafts = money + points if points else money
-    _check(c, order_id, pattern, drafts, (pool_q, paid_q, cap_q))
+    if (
+        paid_q > pool_q
+        or paid_q > cap_q
+        or pattern.deepest > c.max_depth
+        or (drafts and min(map(_amount_of, drafts)) <= 0)
+    ):
+        _check(c, order_id, pattern, drafts, (pool_q, paid_q, cap_q))
     owner = store = None
     effects: tuple[RoleChange, ...] = ()
     if graph is not None:
@@ -1143,9 +1149,9 @@ def _performance(
 ) -> tuple[str | None, str | None]:
     """The nearest holder of the performance role at or above the buyer on the
     buyer's bound chain (whoever shared the link), and their store."""
-    if c.performance_role is None:
+    wanted = c.performance_role_name
+    if wanted is None:
         return None, None
-    wanted = c.role_names[c.performance_role]
     numbers, roles = chain.numbers, chain.role_names
     if sharing:
         numbers, roles = numbers[:1], roles[:1]
