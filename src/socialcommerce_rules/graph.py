@@ -614,7 +614,7 @@ class ReferralGraph:
                 number = _value_at(upline_changes[number], instant, _NONE)
             else:
                 number = upline_first[number]
-            if number == _NONE:
+            if number < 0:  # _NONE: no upline (a local test, not a global lookup)
                 break
             numbers.append(number)
             walked.append(ids[number])
@@ -635,7 +635,7 @@ class ReferralGraph:
                 number = _value_at(upline_changes[number], instant, _NONE)
             else:
                 number = upline_first[number]
-            if number == _NONE:
+            if number < 0:  # _NONE: no upline (a local test, not a global lookup)
                 break
             if number in role_changes:
                 held = _value_at(role_changes[number], instant, role_first[number])
