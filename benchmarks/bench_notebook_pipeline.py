@@ -41,7 +41,7 @@ def _report(phase: str, started: tuple[float, float]) -> float:
     return wall
 
 
-def _frozen_as_it_goes(events: Iterable[Event], every: int = 10_000) -> Iterator[Event]:
+def _frozen_as_it_goes(events: Iterable[Event], every: int = 1_000) -> Iterator[Event]:
     """The events, with what the run has built so far moved out of the garbage
     collector's scans every ``every`` events (``gc.freeze``): a long run keeps millions
     of objects that would otherwise be scanned again and again.  An application

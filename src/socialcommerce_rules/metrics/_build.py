@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..ledger import POINTS
 from ..money import EXACT_CONTEXT, ZERO
 from ..plan import PlanSet
-from ._collect import TRIGGERS, Collector, kept_items
+from ._collect import TRIGGERS, Collector, OrderKind, kept_items
 from ._results import (
     EventCounts,
     Flow,
@@ -45,6 +45,7 @@ def build_metrics(collector: Collector) -> Metrics:
     """The metrics of everything the collector has applied."""
     c = collector
     money_zero = quanta_to_decimal(0, c.quantum)
+    sales = _sales(c)
     money = _payouts(c, c.currency, money_zero)
     points = _payouts(c, POINTS, _POINTS_ZERO)
     participants = _participants(c, money_zero)
@@ -77,12 +78,64 @@ def build_metrics(collector: Collector) -> Metrics:
         income=_distribution(c, [row.money_net for row in participants]),
         income_by_role=_income_by_role(c, participants),
         gift_packs=_gift_packs(c),
-        guides=_guides(c, money_zero),
-        stores=_stores(c),
-        months=_months(c, money, points),
+        guides=_guides(c, sales, money_zero),
+        stores=_stores(c, sales),
+        months=_months(c, sales, money, points),
         participants=tuple(participants),
         regulator=_regulator(c, money, participants),
     )
+
+
+class _Sales(NamedTuple):
+    """The orders' sales, added up from their kinds: month -> [orders, goods,
+    refunded goods]; performance owner -> [orders, goods, refunded goods, money
+    net]; store -> the same and the set of performance owners credited through it."""
+
+    months: dict[str, list[Any]]
+    owners: dict[str, list[Any]]
+    stores: dict[str, list[Any]]
+
+
+def _sales(c: Collector) -> _Sales:
+    months: dict[str, list[Any]] = {}
+    owners: dict[str, list[Any]] = {}
+    stores: dict[str, list[Any]] = {}
+    for kind in c.kinds.values():
+        row = months.get(kind.month)
+        if row is None:
+            months[kind.month] = [kind.orders, kind.goods_q, kind.refunded_q]
+        else:
+            _count(row, kind)
+        owner, store = kind.owner, kind.store
+        if owner is not None:
+            row = owners.get(owner)
+            if row is None:
+                owners[owner] = [kind.orders, kind.goods_q, kind.refunded_q, kind.money]
+            else:
+                _count(row, kind)
+                row[3] = _add(row[3], kind.money)
+        if store is not None:
+            row = stores.get(store)
+            if row is None:
+                row = stores[store] = [
+                    kind.orders,
+                    kind.goods_q,
+                    kind.refunded_q,
+                    kind.money,
+                    set(),
+                ]
+            else:
+                _count(row, kind)
+                row[3] = _add(row[3], kind.money)
+            if owner is not None:
+                row[4].add(owner)
+    return _Sales(months, owners, stores)
+
+
+def _count(row: list[Any], kind: OrderKind) -> None:
+    row[0] += kind.orders
+    row[1] += kind.goods_q
+    row[2] += kind.refunded_q
 
 
 def _quanta(c: Collector, amount: Decimal) -> int:
@@ -192,17 +245,18 @@ def _income_by_role(
 def _gift_packs(c: Collector) -> GiftPackRecoup:
     """What each buyer kept paying for gift packs, against their money income."""
     paid: dict[str, Fraction] = {}
-    for record in c.gift_orders:
-        kept = kept_items(record, c.places)
+    for order_id in c.gift_orders:
+        record, returned = c.orders[order_id], c.returned.get(order_id)
+        kept = kept_items(record, returned, c.places)
         kept_total = sum(kept, Fraction(0))
         if not kept_total:
             continue
-        factor = (kept_total - record.amount_q) / kept_total
+        factor = (kept_total - (returned.amount_q if returned is not None else 0)) / kept_total
         pack = sum(
             (
                 share
                 for item, share in zip(record.items, kept, strict=True)
-                if item.item_id in record.gift_items
+                if item.item_id in record.kind.gift_items
             ),
             Fraction(0),
         )
@@ -212,11 +266,11 @@ def _gift_packs(c: Collector) -> GiftPackRecoup:
     return GiftPackRecoup(len(makers), recouped, ratio(recouped, len(makers)))
 
 
-def _guides(c: Collector, money_zero: Decimal) -> dict[str, GuidePerformance]:
+def _guides(c: Collector, sales: _Sales, money_zero: Decimal) -> dict[str, GuidePerformance]:
     graph = c.book.graph
     result = {}
-    for guide in sorted(c.owners):
-        orders, goods, refunded, payouts = c.owners[guide]
+    for guide in sorted(sales.owners):
+        orders, goods, refunded, payouts = sales.owners[guide]
         store = graph.store(guide, at=c.last_at) if c.last_at is not None else None
         result[guide] = GuidePerformance(
             guide,
@@ -230,10 +284,10 @@ def _guides(c: Collector, money_zero: Decimal) -> dict[str, GuidePerformance]:
     return result
 
 
-def _stores(c: Collector) -> dict[str, StorePerformance]:
+def _stores(c: Collector, sales: _Sales) -> dict[str, StorePerformance]:
     result = {}
-    for store in sorted(c.stores):
-        orders, goods, refunded, payouts, owners = c.stores[store]
+    for store in sorted(sales.stores):
+        orders, goods, refunded, payouts, owners = sales.stores[store]
         result[store] = StorePerformance(
             store,
             len(owners),
@@ -245,11 +299,13 @@ def _stores(c: Collector) -> dict[str, StorePerformance]:
     return result
 
 
-def _months(c: Collector, money: Payouts, points: Payouts) -> dict[str, MonthFigures]:
+def _months(
+    c: Collector, sales: _Sales, money: Payouts, points: Payouts
+) -> dict[str, MonthFigures]:
     money_zero = quanta_to_decimal(0, c.quantum)
     result = {}
-    for month in sorted(set(c.months) | set(money.by_month) | set(points.by_month)):
-        orders, goods, refunded = c.months.get(month, (0, 0, 0))
+    for month in sorted(set(sales.months) | set(money.by_month) | set(points.by_month)):
+        orders, goods, refunded = sales.months.get(month, (0, 0, 0))
         money_flow = money.by_month.get(month)
         points_flow = points.by_month.get(month)
         money_net = money_flow.net if money_flow is not None else money_zero

@@ -4,24 +4,32 @@ The collector applies each event to an in-memory :class:`~socialcommerce_rules.b
 and reads only its public API: the outcome of ``apply`` (the evaluation of a paid
 order, the entries of an invite), ``order_lines`` before and after a refund or a
 cancellation, and the graph at the end.  Per order it keeps one small record
-(month, triggers, performance owner, goods paid, item amounts and the role at each
-level) so that later refunds can be sliced like the payment was; everything else
-it keeps is per participant, or per slice key (unit, rule, level, role, month,
-trigger), a set that does not grow with the number of orders.
+(goods paid, item amounts, and its kind: month, triggers, performance owner, store
+and the role at each level, shared by the orders alike, with the sales they add up
+to) so that later refunds can be sliced like the payment was, and what was given
+back of the orders refunded or cancelled; everything else it keeps is per
+participant, or per slice key (unit, rule, level, role, month, trigger), a set that
+does not grow with the number of orders.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timezone, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ..book import Book
-from ..engine import Evaluation, evaluate_invite
-from ..errors import InternalInvariantError, PlanError, Problem, SocialCommerceError
+from ..engine import Evaluation, PayoutLine, evaluate_invite
+from ..errors import (
+    InternalInvariantError,
+    NoPlanInForceError,
+    PlanError,
+    Problem,
+    SocialCommerceError,
+)
 from ..events import (
     Event,
     OrderCancelled,
@@ -34,7 +42,17 @@ from ..money import EXACT_CONTEXT, ZERO, decimal_places
 from ..orders import OrderItem
 from ..plan import Plan, PlanSet
 
-__all__ = ["OWN_PURCHASE", "RECRUITMENT", "RETAIL", "TRIGGERS", "Collector", "PlanFacts"]
+__all__ = [
+    "OWN_PURCHASE",
+    "RECRUITMENT",
+    "RETAIL",
+    "TRIGGERS",
+    "Collector",
+    "OrderKind",
+    "OrderRecord",
+    "PlanFacts",
+    "Returned",
+]
 
 RECRUITMENT: Final = "recruitment"
 OWN_PURCHASE: Final = "own_purchase"
@@ -43,6 +61,9 @@ TRIGGERS: Final = (RECRUITMENT, OWN_PURCHASE, RETAIL)
 
 _add = EXACT_CONTEXT.add
 _subtract = EXACT_CONTEXT.subtract
+_scaleb = Decimal.scaleb
+_REVERSALS = (OrderRefunded, OrderCancelled)
+_new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
 
 # A slice key: unit, rule, level, role, month, trigger.
 CellKey = tuple[str, str, int, str, str, str]
@@ -64,20 +85,19 @@ class PlanFacts:
         }
 
 
-class OrderRecord:
-    """The little the collector keeps per order to slice its refunds later."""
+class OrderKind:
+    """What orders alike share: the slices of their lines and the performance they
+    count for (one per plan version, month, triggers, gift-pack items, performance
+    owner, store and roles by level), with the sales they add up to."""
 
     __slots__ = (
-        "amount_q",
-        "buyer",
-        "cancelled",
         "facts",
         "gift_items",
         "goods_q",
-        "items",
+        "money",
         "month",
+        "orders",
         "owner",
-        "quantities",
         "refunded_q",
         "roles",
         "store",
@@ -86,27 +106,43 @@ class OrderRecord:
 
     def __init__(
         self,
-        buyer: str,
-        month: str,
         facts: PlanFacts,
+        month: str,
         trigger: str,
         gift_items: tuple[str, ...],
         owner: str | None,
         store: str | None,
-        goods_q: int,
-        items: tuple[OrderItem, ...],
         roles: tuple[str, ...],
+        paid: Decimal,
     ) -> None:
-        self.buyer = buyer
-        self.month = month
         self.facts = facts
+        self.month = month
         self.trigger = trigger  # for lines on items that are not gift packs
         self.gift_items = gift_items  # item ids of gift packs
         self.owner = owner
         self.store = store
-        self.goods_q = goods_q
-        self.items = items  # the order's own items (the book keeps the order too)
         self.roles = roles  # the beneficiary's role by level
+        self.orders = 0
+        self.goods_q = 0  # goods paid, in quanta
+        self.refunded_q = 0  # goods given back, in quanta
+        self.money = paid  # money paid in lines, net of refunds and cancellations
+
+
+class OrderRecord(NamedTuple):
+    """The little the collector keeps per order to slice its refunds later."""
+
+    kind: OrderKind
+    buyer: str
+    goods_q: int  # goods paid, in quanta
+    items: tuple[OrderItem, ...]  # the order's own items (the book keeps the order too)
+
+
+class Returned:
+    """What was given back of an order refunded or cancelled."""
+
+    __slots__ = ("amount_q", "cancelled", "quantities", "refunded_q")
+
+    def __init__(self) -> None:
         self.quantities: dict[str, int] | None = None  # units refunded, by item
         self.amount_q = 0  # money refunded by amount, in quanta
         self.refunded_q = 0  # goods refunded so far, in quanta
@@ -145,30 +181,32 @@ class Collector:
         self.facts, self.currency, self.quantum = plan_facts(plans)
         self.places = decimal_places(self.quantum.normalize(EXACT_CONTEXT))
         self.time_zone = time_zone
-        self.book = Book(plans, history=False)  # outcomes as they come; no ledger kept
+        # Outcomes as they come; no ledger kept, no entries built.
+        self.book = Book(plans, history=False, entries=False)
         self.applied = 0
         self.duplicate = 0
         self.unchanged = 0
         self.refused: Counter[str] = Counter()
         self.last_at: datetime | None = None
         self.orders: dict[str, OrderRecord] = {}
+        self.returned: dict[str, Returned] = {}  # orders refunded or cancelled
         self.orders_refunded = 0
         self.orders_cancelled = 0
         self.gmv_q = 0
         self.refunded_q = 0
-        self.months: dict[str, list[int]] = {}  # month -> [orders, goods, refunded]
         # slice key -> [accrued, lines, what refunds and cancellations changed]
         self.cells: dict[CellKey, list[Any]] = {}
         self.income: dict[str, Decimal] = {}  # money, by beneficiary
         self.points: dict[str, Decimal] = {}
-        # performance owner -> [orders, goods, refunded goods, money net];
-        # store -> the same and the set of performance owners credited through it
-        self.owners: dict[str, list[Any]] = {}
-        self.stores: dict[str, list[Any]] = {}
-        self.gift_orders: list[OrderRecord] = []
+        # (plan version, month, trigger, gift-pack items, owner, store, roles) -> kind
+        self.kinds: dict[tuple[Any, ...], OrderKind] = {}
+        self.gift_orders: list[str] = []  # orders with gift packs
         self._role_patterns: dict[tuple[str, ...], tuple[str, ...]] = {}
-        # The month last named, as [start, end) in UTC and its name.
-        self._month_span: tuple[datetime, datetime, str] | None = None
+        # The month last named: [start, end) in the time zone, its name, and the
+        # fixed offset of the time that named it, if any, with [start, end) in it.
+        self._month_span: (
+            tuple[datetime, datetime, str, timezone | None, datetime, datetime] | None
+        ) = None
 
     # ---------------------------------------------------------------- applying
 
@@ -180,8 +218,8 @@ class Collector:
     def feed_one(self, event: Event) -> None:
         """Apply one event and gather what it changed."""
         record = None
-        before: dict[tuple[str, str | None, str, int], Decimal] = {}
-        if isinstance(event, (OrderRefunded, OrderCancelled)):
+        before = None
+        if isinstance(event, _REVERSALS):
             record = self.orders.get(event.order_id)
             if record is not None:
                 before = self.book.order_lines(event.order_id)
@@ -192,12 +230,14 @@ class Collector:
         except SocialCommerceError as error:
             self.refused[error.code] += 1
             return
-        if outcome.status == "duplicate":
+        status = outcome.status
+        if status == "duplicate":
             self.duplicate += 1
             return
-        if self.last_at is None or event.at > self.last_at:
-            self.last_at = event.at
-        if outcome.status == "unchanged":
+        at, last_at = event.at, self.last_at
+        if last_at is None or at > last_at:
+            self.last_at = at
+        if status == "unchanged":
             self.unchanged += 1
             return
         self.applied += 1
@@ -205,22 +245,40 @@ class Collector:
             assert outcome.evaluation is not None
             self._paid(event, outcome.evaluation)
         elif record is not None:
-            assert isinstance(event, (OrderRefunded, OrderCancelled))
+            assert isinstance(event, _REVERSALS)
+            assert before is not None
             self._reversed(event, record, before)
-        elif isinstance(event, ParticipantJoined) and outcome.entries:
-            self._invited(event, len(outcome.entries))
+        elif isinstance(event, ParticipantJoined) and event.inviter is not None:
+            self._invited(event)
 
     def _month(self, at: datetime) -> str:
         """``"YYYY-MM"`` of ``at`` in the time zone (the last month's span is kept)."""
         span = self._month_span
-        if span is not None and span[0] <= at < span[1]:
-            return span[2]
+        if span is not None:
+            # The span's ends in the fixed offset of the times that came last: two
+            # times with the same fixed offset compare without converting.
+            if at.tzinfo is span[3]:
+                if span[4] <= at < span[5]:
+                    return span[2]
+            elif span[0] <= at < span[1]:
+                return span[2]
         local = at.astimezone(self.time_zone)
         start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
         end = start.replace(year=year, month=month)
         name = f"{local.year:04d}-{local.month:02d}"
-        self._month_span = (start, end, name)
+        offset = at.tzinfo if type(at.tzinfo) is timezone else None
+        if offset is None:
+            self._month_span = (start, end, name, None, start, end)
+        else:
+            self._month_span = (
+                start,
+                end,
+                name,
+                offset,
+                start.astimezone(offset),
+                end.astimezone(offset),
+            )
         return name
 
     def _quanta(self, amount: Decimal) -> int:
@@ -230,70 +288,70 @@ class Collector:
         order = event.order
         facts = self.facts[evaluation.plan_version]
         month = self._month(order.paid_at)
-        quanta = self._quanta
+        places = self.places
+        gift_skus = facts.gift_skus
         gift_items: tuple[str, ...] = ()
         goods_q = 0
         for item in order.items:
-            goods_q += quanta(item.unit_price) * item.quantity
+            goods_q += int(_scaleb(item.unit_price, places, EXACT_CONTEXT)) * item.quantity
             if item.discount:
-                goods_q -= quanta(item.discount)
-            if item.sku in facts.gift_skus:
+                goods_q -= int(_scaleb(item.discount, places, EXACT_CONTEXT))
+            if item.sku in gift_skus:
                 gift_items += (item.item_id,)
         for deduction in (order.coupons, order.vouchers, order.points_redemption):
             if deduction:
-                goods_q -= quanta(deduction)
-        trigger = self._buyer_trigger(evaluation, facts)
-        roles = self._credit_lines(evaluation, month, trigger, gift_items, facts.depth)
-        self._count_order(evaluation, month, goods_q)
-        record = OrderRecord(
-            order.buyer,
-            month,
-            facts,
-            trigger,
-            gift_items,
-            evaluation.performance_owner,
-            evaluation.store,
-            goods_q,
-            order.items,
-            roles,
-        )
-        self.orders[order.order_id] = record
-        if gift_items:
-            self.gift_orders.append(record)
-
-    def _buyer_trigger(self, evaluation: Evaluation, facts: PlanFacts) -> str:
-        """What the buyer's purchases trigger: own purchases if their role may earn
-        money at payment (read from a level-0 line when there is one)."""
-        for line in evaluation.lines:
+                goods_q -= int(_scaleb(deduction, places, EXACT_CONTEXT))
+        lines = evaluation.lines
+        # What the buyer's purchases trigger: own purchases if their role may earn
+        # money at payment (read from a level-0 line when there is one).
+        for line in lines:
             if line.level == 0:
                 role = line.role
                 break
         else:
             role = self.book.graph.role(evaluation.buyer, at=evaluation.paid_at)
-        return OWN_PURCHASE if role in facts.earns_money else RETAIL
+        trigger = OWN_PURCHASE if role in facts.earns_money else RETAIL
+        roles = self._credit_lines(lines, month, trigger, gift_items, facts.depth) if lines else ()
+        paid = evaluation.paid
+        owner, store = evaluation.performance_owner, evaluation.store
+        key = (evaluation.plan_version, month, trigger, gift_items, owner, store, roles)
+        kind = self.kinds.get(key)
+        if kind is None:
+            kind = self.kinds[key] = OrderKind(
+                facts, month, trigger, gift_items, owner, store, roles, paid
+            )
+        else:
+            kind.money = _add(kind.money, paid)
+        kind.orders += 1
+        kind.goods_q += goods_q
+        self.gmv_q += goods_q
+        self.orders[order.order_id] = _new(OrderRecord, (kind, order.buyer, goods_q, order.items))
+        if gift_items:
+            self.gift_orders.append(order.order_id)
 
     def _credit_lines(
         self,
-        evaluation: Evaluation,
+        lines: tuple[PayoutLine, ...],
         month: str,
         trigger: str,
         gift_items: tuple[str, ...],
         depth: int,
     ) -> tuple[str, ...]:
         """Add each line to its slice and its beneficiary; the role by level."""
-        cells = self.cells
+        cells, points, income = self.cells, self.points, self.income
         roles = [""] * (depth + 1)
-        for line in evaluation.lines:
+        for line in lines:
             amount = line.amount
             unit = line.unit
             level = line.level
+            role = line.role
             key = (
                 unit,
                 line.rule_id,
                 level,
-                line.role,
+                role,
                 month,
-                RECRUITMENT if line.item_id in gift_items else trigger,
+                RECRUITMENT if gift_items and line.item_id in gift_items else trigger,
             )
             cell = cells.get(key)
             if cell is None:
@@ -301,42 +359,13 @@ class Collector:
             else:
                 cell[0] = _add(cell[0], amount)
                 cell[1] += 1
-            holders = self.points if unit == POINTS else self.income
-            holders[line.beneficiary] = _add(holders.get(line.beneficiary, ZERO), amount)
-            roles[level] = line.role
+            holders = points if unit == POINTS else income
+            beneficiary = line.beneficiary
+            holders[beneficiary] = _add(holders.get(beneficiary, ZERO), amount)
+            roles[level] = role
         pattern = tuple(roles)
         # Few patterns occur: orders share one tuple per pattern.
         return self._role_patterns.setdefault(pattern, pattern)
-
-    def _count_order(self, evaluation: Evaluation, month: str, goods_q: int) -> None:
-        self.gmv_q += goods_q
-        months = self.months.get(month)
-        if months is None:
-            self.months[month] = [1, goods_q, 0]
-        else:
-            months[0] += 1
-            months[1] += goods_q
-        owner = evaluation.performance_owner
-        paid = evaluation.paid
-        if owner is not None:
-            row = self.owners.get(owner)
-            if row is None:
-                self.owners[owner] = [1, goods_q, 0, paid]
-            else:
-                row[0] += 1
-                row[1] += goods_q
-                row[3] = _add(row[3], paid)
-        store = evaluation.store
-        if store is not None:
-            row = self.stores.get(store)
-            if row is None:
-                row = self.stores[store] = [1, goods_q, 0, paid, set()]
-            else:
-                row[0] += 1
-                row[1] += goods_q
-                row[3] = _add(row[3], paid)
-            if owner is not None:
-                row[4].add(owner)
 
     def _reversed(
         self,
@@ -346,7 +375,8 @@ class Collector:
     ) -> None:
         """Slice what a refund or cancellation changed, and the goods it returned."""
         after = self.book.order_lines(event.order_id)
-        facts = record.facts
+        kind = record.kind
+        facts = kind.facts
         money = ZERO
         for key, old in before.items():
             new = after.get(key, old)
@@ -355,8 +385,8 @@ class Collector:
             delta = _subtract(new, old)
             rule_id, item_id, beneficiary, level = key
             unit = facts.rule_units.get(rule_id, facts.currency)
-            trigger = RECRUITMENT if item_id in record.gift_items else record.trigger
-            cell_key = (unit, rule_id, level, record.roles[level], record.month, trigger)
+            trigger = RECRUITMENT if item_id in kind.gift_items else kind.trigger
+            cell_key = (unit, rule_id, level, kind.roles[level], kind.month, trigger)
             cell = self.cells[cell_key]
             cell[2] = _add(cell[2], delta)
             holders = self.points if unit == POINTS else self.income
@@ -364,49 +394,40 @@ class Collector:
             if unit != POINTS:
                 money = _add(money, delta)
         if money:
-            if record.owner is not None:
-                row = self.owners[record.owner]
-                row[3] = _add(row[3], money)
-            if record.store is not None:
-                row = self.stores[record.store]
-                row[3] = _add(row[3], money)
+            kind.money = _add(kind.money, money)
         self._refund_goods(event, record)
 
     def _refund_goods(self, event: OrderRefunded | OrderCancelled, record: OrderRecord) -> None:
+        returned = self.returned.get(event.order_id)
+        if returned is None:
+            returned = self.returned[event.order_id] = Returned()
         if isinstance(event, OrderCancelled):
-            record.cancelled = True
+            returned.cancelled = True
             self.orders_cancelled += 1
             refunded_q = record.goods_q
         else:
-            if record.quantities is None:
-                record.quantities = {}
+            quantities = returned.quantities
+            if quantities is None:
+                quantities = returned.quantities = {}
                 self.orders_refunded += 1
             for item in event.items:
-                record.quantities[item.item_id] = (
-                    record.quantities.get(item.item_id, 0) + item.quantity
-                )
+                quantities[item.item_id] = quantities.get(item.item_id, 0) + item.quantity
             if event.amount is not None:
-                record.amount_q += self._quanta(event.amount)
-            kept = sum(kept_items(record, self.places), Fraction(0))
-            refunded_q = min(record.goods_q, round(record.goods_q - kept + record.amount_q))
-        delta = refunded_q - record.refunded_q
-        record.refunded_q = refunded_q
+                returned.amount_q += self._quanta(event.amount)
+            kept = sum(kept_items(record, returned, self.places), Fraction(0))
+            refunded_q = min(record.goods_q, round(record.goods_q - kept + returned.amount_q))
+        delta = refunded_q - returned.refunded_q
+        returned.refunded_q = refunded_q
         self.refunded_q += delta
-        self.months[record.month][2] += delta
-        if record.owner is not None:
-            self.owners[record.owner][2] += delta
-        if record.store is not None:
-            self.stores[record.store][2] += delta
+        record.kind.refunded_q += delta
 
-    def _invited(self, event: ParticipantJoined, entries: int) -> None:
-        """Slice the invite points a join awarded (the engine says by which rule)."""
-        award = evaluate_invite(self.plans, self.book.graph, event.participant)
-        if len(award.lines) != entries:
-            raise InternalInvariantError(
-                f"the book recorded {entries} invite entries, the plan awards "
-                f"{len(award.lines)} lines",
-                event_id=event.event_id,
-            )
+    def _invited(self, event: ParticipantJoined) -> None:
+        """Slice the invite points a join awarded, as the book does: what the plan in
+        force at the join awards (the engine says by which rule), or nothing."""
+        try:
+            award = evaluate_invite(self.plans, self.book.graph, event.participant)
+        except NoPlanInForceError:
+            return
         month = self._month(event.at)
         for line in award.lines:
             key = (line.unit, line.rule_id, line.level, line.role, month, RECRUITMENT)
@@ -421,7 +442,7 @@ class Collector:
             )
 
 
-def kept_items(record: OrderRecord, places: int) -> list[Fraction]:
+def kept_items(record: OrderRecord, returned: Returned | None, places: int) -> list[Fraction]:
     """Each item's share of the goods paid for the units still kept, in quanta.
 
     Items share the order's coupons, vouchers and points redemption in proportion
@@ -433,9 +454,9 @@ def kept_items(record: OrderRecord, places: int) -> list[Fraction]:
         for item in record.items
     ]
     total = sum(nets)
-    if not total or record.cancelled:
+    if not total or (returned is not None and returned.cancelled):
         return [Fraction(0) for _ in record.items]
-    refunded = record.quantities or {}
+    refunded = (returned.quantities if returned is not None else None) or {}
     return [
         Fraction(
             record.goods_q * net * (item.quantity - refunded.get(item.item_id, 0)),

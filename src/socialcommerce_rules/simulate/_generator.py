@@ -2,8 +2,9 @@
 
 Every pending happening (an invitation accepted, a purchase, a gift pack bought, a
 delivery, a refund, a churned newcomer going inactive, a settlement run, a team
-arriving) waits in a calendar queue: a list per day, made a heap keyed by (second
-after start, sequence number) when its day comes.  Popping it yields events in
+arriving) waits in a calendar queue: a list per day, sorted by (second after start,
+sequence number) when its day comes; what a happening schedules for later the same
+day waits in a small heap, merged in.  Taking them in that order yields events in
 time order, and each happening schedules only later
 ones, so the stream is causally valid by construction: a join precedes its
 participant's orders and invitations, a payment its completion, a completion its
@@ -57,7 +58,9 @@ class _Simulation:
         # Pending happenings (second, sequence, kind, a, b), by day: a calendar queue.
         self.days: list[list[tuple[int, int, int, Any, Any]]] = [[] for _ in range(config.days)]
         self.day = -1
+        # What is scheduled during a day for later that day: a heap.
         self.today: list[tuple[int, int, int, Any, Any]] = []
+        self.start = config.start
         self.sequence = 0
         self.end = config.days * _DAY
         self.participants = 0
@@ -81,14 +84,21 @@ class _Simulation:
                 self._push(number * every, _TEAM, number)
         pop = heapq.heappop
         for day in range(days):
-            # The day's happenings become a heap; those scheduled for later today
-            # join it, those for later days wait in their day's list.
-            today = self.days[day]
+            # The day's happenings in order; those scheduled for later today join a
+            # heap, taken in turn with them; those for later days wait in their
+            # day's list.  Sequence numbers are unique: the order is total.
+            scheduled = self.days[day]
             self.days[day] = []
-            heapq.heapify(today)
-            self.day, self.today = day, today
-            while today:
-                second, _, kind, a, b = pop(today)
+            scheduled.sort(reverse=True)  # taken from the end, so that each goes as it is done
+            later: list[tuple[int, int, int, Any, Any]] = []
+            self.day, self.today = day, later
+            while True:
+                if scheduled and not (later and later[0] < scheduled[-1]):
+                    second, _, kind, a, b = scheduled.pop()
+                elif later:
+                    second, _, kind, a, b = pop(later)
+                else:
+                    break
                 if kind == _EMIT:
                     yield a
                 elif kind == _ORDER:
@@ -117,7 +127,8 @@ class _Simulation:
                 self.days[day].append(entry)
 
     def _at(self, second: int) -> Any:
-        return self.config.start + timedelta(seconds=second)
+        # timedelta(days, seconds): positional arguments cost less than keywords.
+        return self.start + timedelta(0, second)
 
     # ------------------------------------------------------------------ growth
 
@@ -225,7 +236,7 @@ class _Simulation:
                     break
         event = _models.paid(
             f"pay-{order_id}",
-            self._at(second),
+            self.start + timedelta(0, second),
             order_id,
             buyer,
             run.currency,
@@ -286,10 +297,13 @@ class _Simulation:
 
     def _complete(self, second: int, order_id: str) -> int:
         """Schedule the order's completion after delivery; return its second."""
-        completed = second + self.run.delivery_days(self.rng) * _DAY + 1 + _below(self.rng, 3_600)
+        rng = self.rng
+        days = self.run.delivery_days(rng)
+        # float-ok: _below(rng, 3_600) inlined, a uniform draw of a second, not money.
+        completed = second + days * _DAY + 1 + int(rng.random() * 3_600)
         if completed < self.end:
-            event = _models.completed(f"complete-{order_id}", self._at(completed), order_id)
-            self._push(completed, _EMIT, event)
+            at = self.start + timedelta(0, completed)
+            self._push(completed, _EMIT, _models.completed(f"complete-{order_id}", at, order_id))
         return completed
 
     def _refunded_items(self, items: list[OrderItem]) -> tuple[RefundedItem, ...]:

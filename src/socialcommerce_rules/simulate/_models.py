@@ -33,6 +33,11 @@ from ..orders import Order, OrderItem
 
 _M = TypeVar("_M", bound=BaseModel)
 _set = object.__setattr__
+# The three slots every model has besides its ``__dict__``, set through their
+# descriptors (as ``object.__setattr__`` does, without looking them up by name).
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 # The fields each kind of event is built with, one set per kind shared by all its
 # events (a million orders need not carry a million equal sets; nothing mutates them).
@@ -49,9 +54,9 @@ def _trusted(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
     """``cls`` holding ``values`` (every field, in order), as ``model_construct`` makes it."""
     model = cls.__new__(cls)
     _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", given)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_fields_set(model, given)
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
