@@ -403,10 +403,6 @@ class Book:
                     event_id=event_id,
                 )
             return Outcome(event_id, "duplicate", (), "Applied before; nothing changed.")
-        if self._lean:  # as _apply_in_memory does, one call less
-            outcome = self._dispatch(event)
-            fingerprints[event_id] = _fingerprint(event)
-            return outcome
         if self._store is None:
             return self._apply_in_memory(event)
         canonical = event_to_json(event)
