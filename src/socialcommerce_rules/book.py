@@ -148,6 +148,85 @@ class Outcome(NamedTuple):
 _LineKey = tuple[str, str | None, str, int]  # rule, item, beneficiary, level
 
 
+class _KeptItem(NamedTuple):
+    """An :class:`~socialcommerce_rules.orders.OrderItem`'s fields, as a plain tuple."""
+
+    item_id: str
+    sku: str
+    category: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+
+
+class _KeptOrder(NamedTuple):
+    """A paid :class:`~socialcommerce_rules.orders.Order`'s fields, as plain tuples.
+
+    What a book with a store keeps of an order for later events (the event itself
+    is in the store): under a third of the memory of the validated models, whose
+    instances each carry a dict and a set of the fields set."""
+
+    order_id: str
+    buyer: str
+    paid_at: datetime
+    currency: str
+    items: tuple[_KeptItem, ...]
+    coupons: Decimal
+    vouchers: Decimal
+    points_redemption: Decimal
+    shipping: Decimal
+
+    def rebuilt(self, items: Iterable[_KeptItem] | None = None) -> Order:
+        """The order again (with other ``items``), its values as validated then."""
+        build = OrderItem.model_construct
+        return Order.model_construct(
+            order_id=self.order_id,
+            buyer=self.buyer,
+            paid_at=self.paid_at,
+            currency=self.currency,
+            items=tuple(
+                build(**item._asdict()) for item in (self.items if items is None else items)
+            ),
+            coupons=self.coupons,
+            vouchers=self.vouchers,
+            points_redemption=self.points_redemption,
+            shipping=self.shipping,
+        )
+
+
+def _kept(order: Order) -> _KeptOrder:
+    """What the book keeps of a paid order."""
+    return _new(
+        _KeptOrder,
+        (
+            order.order_id,
+            order.buyer,
+            order.paid_at,
+            order.currency,
+            tuple(
+                [
+                    _new(
+                        _KeptItem,
+                        (
+                            item.item_id,
+                            item.sku,
+                            item.category,
+                            item.quantity,
+                            item.unit_price,
+                            item.discount,
+                        ),
+                    )
+                    for item in order.items
+                ]
+            ),
+            order.coupons,
+            order.vouchers,
+            order.points_redemption,
+            order.shipping,
+        ),
+    )
+
+
 class _OrderState:
     """An order's lifecycle: where its money sits and what each line still holds."""
 
@@ -169,7 +248,7 @@ class _OrderState:
 
     def __init__(
         self,
-        order: Order,
+        order: Order | _KeptOrder,
         plan: Plan,
         paid_event: str,
         frozen: _Frozen,
@@ -428,7 +507,10 @@ class Book:
         if type(event) is not OrderPaid:
             return True
         state = self._orders.get(event.order.order_id)
-        return state is not None and state.order == event.order
+        if state is None:
+            return False
+        kept = state.order
+        return kept == (_kept(event.order) if isinstance(kept, _KeptOrder) else event.order)
 
     def _duplicate(
         self, event: Event, digest: bytes | None, first: Event | None, outcome: Outcome
@@ -714,7 +796,9 @@ class Book:
         evaluation, frozen, items_q = _evaluate(self._plans, self._graph, order, sharer)
         plan = _plan_at(self._plans, order.paid_at)
         event_id = event.event_id
-        state = _OrderState(order, plan, event_id, frozen, items_q)
+        # With a store, the event is not kept: a compact copy of its order is.
+        kept = order if self._store is None else _kept(order)
+        state = _OrderState(kept, plan, event_id, frozen, items_q)
         lines = state.lines
         payout_lines = evaluation.lines
         for index, line in enumerate(payout_lines):
@@ -1022,8 +1106,9 @@ class Book:
         c = compiled(state.plan)
         kept_goods = _kept_goods(state, quantities, c.places)
         share = (kept_goods - amount_q) / kept_goods if kept_goods else Fraction(1)
-        items: list[OrderItem] = []
-        for item, base_q in zip(state.order.items, state.items_q, strict=True):
+        order = state.order if isinstance(state.order, _KeptOrder) else _kept(state.order)
+        items: list[_KeptItem] = []
+        for item, base_q in zip(order.items, state.items_q, strict=True):
             kept = item.quantity - quantities.get(item.item_id, 0)
             if not kept:
                 continue
@@ -1032,22 +1117,12 @@ class Book:
             unit_q = max(int(item.unit_price.scaleb(c.places, EXACT_CONTEXT)), -(-kept_q // kept))
             unit_price = EXACT_CONTEXT.multiply(Decimal(unit_q), c.quantum)
             discount = EXACT_CONTEXT.multiply(Decimal(unit_q * kept - kept_q), c.quantum)
-            items.append(
-                item.model_copy(
-                    update={"quantity": kept, "unit_price": unit_price, "discount": discount}
-                )
-            )
+            items.append(item._replace(quantity=kept, unit_price=unit_price, discount=discount))
         if not items:
             return {}
-        kept_order = state.order.model_copy(
-            update={
-                "items": tuple(items),
-                "coupons": ZERO,
-                "vouchers": ZERO,
-                "points_redemption": ZERO,
-                "shipping": ZERO,
-            }
-        )
+        kept_order = order._replace(
+            coupons=ZERO, vouchers=ZERO, points_redemption=ZERO, shipping=ZERO
+        ).rebuilt(items)
         evaluation = _reevaluate(state.frozen, kept_order)
         return {_key(line): line.amount for line in evaluation.lines}
 
@@ -1313,8 +1388,9 @@ def _first_difference(first: Any, second: Any, path: str = "") -> str:
 
 def _kept_goods(state: _OrderState, quantities: dict[str, int], places: int) -> Fraction:
     """What the buyer paid for the goods in the units they keep (exact)."""
+    items: Sequence[OrderItem | _KeptItem] = state.order.items
     nets = []
-    for item in state.order.items:
+    for item in items:
         gross = int(item.unit_price.scaleb(places, EXACT_CONTEXT)) * item.quantity
         nets.append(gross - int(item.discount.scaleb(places, EXACT_CONTEXT)))
     total = sum(nets)
@@ -1322,7 +1398,7 @@ def _kept_goods(state: _OrderState, quantities: dict[str, int], places: int) -> 
         return Fraction(0)
     goods = _goods_paid_q(state, places)
     kept = Fraction(0)
-    for item, net in zip(state.order.items, nets, strict=True):
+    for item, net in zip(items, nets, strict=True):
         left = item.quantity - quantities.get(item.item_id, 0)
         kept += Fraction(goods * net * left, total * item.quantity)
     return kept
