@@ -323,11 +323,12 @@ def evaluate(
 
 class _Frozen(NamedTuple):
     """What an order's lines depend on besides its amounts, as it stood at payment:
-    the plan version, the chain paid and its pattern.  A refund re-evaluates the
-    kept part of the order against it, with no graph at all."""
+    the plan version, the ids along the chain paid and its pattern.  A refund
+    re-evaluates the kept part of the order against it, with no graph at all; a
+    ledger keeps one per order, so it holds no more of the chain than that."""
 
     plan: CompiledPlan
-    chain: _Chain
+    ids: list[str]  # the chain's ids, buyer first
     pattern: _Pattern
 
 
@@ -349,23 +350,28 @@ def _evaluate(
         )
     chain = _chain(c, graph, order, instant, sharer)
     pattern = _pattern(c, graph, chain, order.order_id, sharer is not None)
-    frozen = _new(_Frozen, (c, chain, pattern))
-    evaluation, bases_q = _evaluation(frozen, order, graph, instant, sharer is not None)
+    frozen = _new(_Frozen, (c, chain.ids, pattern))
+    evaluation, bases_q = _evaluation(frozen, order, graph, chain, instant, sharer is not None)
     return evaluation, frozen, bases_q
 
 
 def _reevaluate(frozen: _Frozen, order: Order) -> Evaluation:
     """The lines of ``order`` (the same payment, other amounts) against the plan, chain
     and roles frozen at payment; without performance owner, store or effects."""
-    return _evaluation(frozen, order, None, 0, False)[0]
+    return _evaluation(frozen, order, None, None, 0, False)[0]
 
 
 def _evaluation(
-    frozen: _Frozen, order: Order, graph: ReferralGraph | None, instant: int, sharing: bool
+    frozen: _Frozen,
+    order: Order,
+    graph: ReferralGraph | None,
+    chain: _Chain | None,
+    instant: int,
+    sharing: bool,
 ) -> tuple[Evaluation, list[int]]:
     """The evaluation of ``order`` against a frozen chain; the performance owner, store
-    and effects only when the graph is given."""
-    c, chain, pattern = frozen
+    and effects only when the graph and the chain walked in it are given."""
+    c, ids, pattern = frozen
     order_id = order.order_id
     items, bases_q = _item_bases(c, order)
     money, pool_q = _money(c, pattern.money, items, bases_q)
@@ -388,7 +394,7 @@ def _evaluation(
         _check(c, order_id, pattern, drafts, (pool_q, paid_q, cap_q))
     owner = store = None
     effects: tuple[RoleChange, ...] = ()
-    if graph is not None:
+    if graph is not None and chain is not None:
         owner, store = _performance(c, graph, chain, instant, sharing)
         if c.gift_packs:
             effects = _effects(c, order, items, pattern.roles[0], instant)
@@ -410,7 +416,7 @@ def _evaluation(
             multiply(quantum, pool_q - paid_q) if pool_q != paid_q else zero,
             Decimal(sum(map(_amount_of, points))) if points else _ZERO_POINTS,
             items,
-            tuple(_lines(c, order_id, chain, items, drafts)),
+            tuple(_lines(c, order_id, ids, items, drafts)),
             effects,
         ),
     )
@@ -1077,7 +1083,7 @@ def _points(rules: _RuleSlots, items: tuple[ItemBase, ...], bases_q: list[int]) 
 def _lines(
     c: CompiledPlan,
     order_id: str,
-    chain: _Chain,
+    ids: list[str],
     items: tuple[ItemBase, ...],
     drafts: list[list[Any]],
 ) -> list[PayoutLine]:
@@ -1086,7 +1092,6 @@ def _lines(
     append = lines.append
     multiply = EXACT_CONTEXT.multiply
     text = str if c.plain_amounts else format_decimal
-    ids = chain.ids
     paths: list[tuple[str, ...] | None] = [None] * len(ids)
     by_buyer = f" by {ids[0]}, "
     plan_id, plan_version = c.plan_id, c.plan_version
