@@ -23,6 +23,9 @@ __all__ = ["Distribution", "PowerLaw", "Uniform", "Weighted"]
 _VALUES_MAX = 1_000_000
 """The widest range of values a distribution may have: its table is built in memory."""
 
+_SLOTS_MAX = 4_096
+"""The largest total weight a :class:`Weighted` table is drawn from by direct lookup."""
+
 Sampler = Callable[[random.Random], int]
 
 
@@ -183,6 +186,16 @@ def _sampler(distribution: Distribution) -> Sampler:
         if len(values) == 1:
             only = values[0]
             return lambda rng: only
+        if total <= _SLOTS_MAX:
+            # One slot per unit of weight: slot k holds the value whose running
+            # total first exceeds k, the value the search below finds for k.
+            slots = [
+                value
+                for value, weight in zip(values, distribution.weights, strict=True)
+                for _ in range(weight)
+            ]
+            # float-ok: a uniform whole number below the total weight, its slot's value.
+            return lambda rng: slots[int(rng.random() * total)]
         # float-ok: a uniform whole number below the total weight, located in the totals.
         return lambda rng: values[bisect.bisect_right(cumulative, int(rng.random() * total))]
     first = distribution.minimum
@@ -193,9 +206,11 @@ def _sampler(distribution: Distribution) -> Sampler:
         running += weight
         bounds.append(running)
     scale = bounds[-1]
-    last = len(bounds) - 1
+    # A draw rounded up to the scale itself takes the last value: the last bound is
+    # made infinite, so that the search never goes past it.
+    bounds[-1] = math.inf
     # float-ok: a uniform draw located among cumulative weights (counts, not money).
-    return lambda rng: first + min(bisect.bisect_right(bounds, rng.random() * scale), last)
+    return lambda rng: first + bisect.bisect_right(bounds, rng.random() * scale)
 
 
 def _running_totals(weights: list[int]) -> list[int]:

@@ -1,15 +1,16 @@
 """The simulation loop: a time-ordered queue of what happens next, drawn as it goes.
 
 Every pending happening (an invitation accepted, a purchase, a gift pack bought, a
-delivery, a refund, a churned newcomer going inactive, a settlement run, a team
-arriving) waits in a calendar queue: a list per day, sorted by (second after start,
-sequence number) when its day comes; what a happening schedules for later the same
-day waits in a small heap, merged in.  Taking them in that order yields events in
-time order, and each happening schedules only later
+delivery, a cancellation, a refund, a churned newcomer going inactive, a settlement
+run, a team arriving) waits in a calendar queue: a list per day, sorted by (second
+after start, sequence number) when its day comes; what a happening schedules for
+later the same day waits in a small heap, merged in.  Taking them in that order
+yields events in time order, and each happening schedules only later
 ones, so the stream is causally valid by construction: a join precedes its
 participant's orders and invitations, a payment its completion, a completion its
 refund.  One :class:`random.Random` seeded from the config is drawn in pop order,
-so the stream is a function of the config alone.
+so the stream is a function of the config alone.  A happening's event is built
+when it is taken, its instant as the day's midnight plus a time of day.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from math import log
+from operator import itemgetter
 from typing import Any
 
 from ..events import (
@@ -34,15 +37,19 @@ from . import _models
 from ._prepare import _Run
 
 _DAY = 86_400
+_second = itemgetter(0)  # of a pending happening
 _MONTH = 30 * _DAY
 
-# Kinds of pending happenings in the heap.
-_EMIT = 0  # an event built when scheduled (completion, refund, cancellation, churn)
-_INVITE = 1  # someone accepts an invitation of ``a``
-_ORDER = 2  # ``a`` buys; ``b`` is their purchase rate per second
+# Kinds of pending happenings in the queue.
+_ORDER = 0  # ``a`` buys; ``b`` is their purchase rate per second
+_COMPLETE = 1  # order ``a`` is completed
+_INVITE = 2  # someone accepts an invitation of ``a``
 _GIFT = 3  # ``a`` buys the gift pack
-_SETTLE = 4  # settlement run number ``a``
-_TEAM = 5  # team number ``a`` arrives
+_CANCEL = 4  # order ``a`` is cancelled
+_REFUND = 5  # order ``a`` is refunded: ``b`` holds the units given back
+_INACTIVE = 6  # churned newcomer ``a`` goes inactive
+_SETTLE = 7  # settlement run number ``a``
+_TEAM = 8  # team number ``a`` arrives
 
 Progress = Callable[[int, int], None]
 
@@ -57,10 +64,15 @@ class _Simulation:
         self.rng = random.Random(config.seed)
         # Pending happenings (second, sequence, kind, a, b), by day: a calendar queue.
         self.days: list[list[tuple[int, int, int, Any, Any]]] = [[] for _ in range(config.days)]
-        self.day = -1
-        # What is scheduled during a day for later that day: a heap.
+        # What is scheduled during a day for later that day (before ``tomorrow``, its
+        # last second + 1; nothing is before the first day begins): a heap.
         self.today: list[tuple[int, int, int, Any, Any]] = []
+        self.tomorrow = 0
         self.start = config.start
+        # Times of day, ``clock[s] == timedelta(0, s)``, each built when first needed:
+        # an instant is its day's midnight plus one (constructing a timedelta costs
+        # several times more than adding one).
+        self.clock: list[timedelta | None] = [None] * _DAY
         self.sequence = 0
         self.end = config.days * _DAY
         self.participants = 0
@@ -83,15 +95,23 @@ class _Simulation:
             for number in range(1, self.end // every + 1):
                 self._push(number * every, _TEAM, number)
         pop = heapq.heappop
+        clock = self.clock
         for day in range(days):
             # The day's happenings in order; those scheduled for later today join a
             # heap, taken in turn with them; those for later days wait in their
-            # day's list.  Sequence numbers are unique: the order is total.
+            # day's list.  Sequence numbers are unique: the order is total.  A day's
+            # list is appended to in sequence order, so a stable sort by second alone
+            # orders it by (second, sequence), comparing whole numbers, not tuples.
             scheduled = self.days[day]
             self.days[day] = []
-            scheduled.sort(reverse=True)  # taken from the end, so that each goes as it is done
+            scheduled.sort(key=_second)
+            scheduled.reverse()  # taken from the end, so that each goes as it is done
             later: list[tuple[int, int, int, Any, Any]] = []
-            self.day, self.today = day, later
+            dawn = day * _DAY
+            # start + timedelta(0, dawn + s) == midnight + timedelta(0, s): aware
+            # datetimes add timedeltas to their wall time, field by field.
+            midnight = self.start + timedelta(day)
+            self.today, self.tomorrow = later, dawn + _DAY
             while True:
                 if scheduled and not (later and later[0] < scheduled[-1]):
                     second, _, kind, a, b = scheduled.pop()
@@ -99,19 +119,29 @@ class _Simulation:
                     second, _, kind, a, b = pop(later)
                 else:
                     break
-                if kind == _EMIT:
-                    yield a
-                elif kind == _ORDER:
-                    yield self._order(second, a, b)
+                time = clock[second - dawn]
+                if time is None:
+                    time = clock[second - dawn] = timedelta(0, second - dawn)
+                at = midnight + time
+                if kind == _ORDER:
+                    yield self._order(second, at, a, b)
+                elif kind == _COMPLETE:
+                    yield _models.completed(f"complete-{a}", at, a)
                 elif kind == _INVITE:
                     if self.participants < config.participants_max:
-                        yield self._newcomer(second, a)
+                        yield self._newcomer(second, at, a)
                 elif kind == _GIFT:
-                    yield self._gift_pack(second, a)
+                    yield self._gift_pack(second, at, a)
+                elif kind == _CANCEL:
+                    yield _models.cancelled(f"cancel-{a}", at, a)
+                elif kind == _REFUND:
+                    yield _models.refunded(f"refund-{a}", at, a, b)
+                elif kind == _INACTIVE:
+                    yield _models.inactive(f"inactive-{a}", at, a)
                 elif kind == _SETTLE:
-                    yield SettlementRun(event_id=f"settle-{a}", at=self._at(second))
+                    yield SettlementRun(event_id=f"settle-{a}", at=at)
                 else:
-                    yield from self._team(second, a)
+                    yield from self._team(second, at, a)
             if progress is not None:
                 progress(day + 1, days)
 
@@ -119,22 +149,16 @@ class _Simulation:
         """Schedule a happening, unless it falls after the horizon."""
         if second < self.end:
             self.sequence += 1
-            entry = (second, self.sequence, kind, a, b)
-            day = second // _DAY
-            if day == self.day:
-                heapq.heappush(self.today, entry)
+            if second < self.tomorrow:
+                heapq.heappush(self.today, (second, self.sequence, kind, a, b))
             else:
-                self.days[day].append(entry)
-
-    def _at(self, second: int) -> Any:
-        # timedelta(days, seconds): positional arguments cost less than keywords.
-        return self.start + timedelta(0, second)
+                self.days[second // _DAY].append((second, self.sequence, kind, a, b))
 
     # ------------------------------------------------------------------ growth
 
     def _seed(self) -> Iterator[Event]:
         """The seed guides join at the start, one store after another."""
-        config, at = self.config, self._at(0)
+        config, at = self.config, self.start + timedelta(0)
         for store in range(1, config.stores + 1):
             for _ in range(config.guides_per_store):
                 guide = f"guide-{len(self.guides) + 1}"
@@ -149,11 +173,10 @@ class _Simulation:
                 )
                 self._engage(0, guide, guide=True, may_churn=False)
 
-    def _newcomer(self, second: int, inviter: str) -> ParticipantJoined:
+    def _newcomer(self, second: int, at: datetime, inviter: str) -> ParticipantJoined:
         participant = self._next_member()
-        event = _models.joined(
-            f"join-{participant}", self._at(second), participant, self.run.member_role, inviter
-        )
+        role = self.run.member_role
+        event = _models.joined(f"join-{participant}", at, participant, role, inviter)
         self._engage(second, participant, guide=False, may_churn=True)
         return event
 
@@ -166,10 +189,7 @@ class _Simulation:
         """Decide a newcomer's future: churn, or invitations, purchases and a gift pack."""
         config, run, rng = self.config, self.run, self.rng
         if may_churn and rng.random() < config.churn_share:
-            later = second + config.churn_days * _DAY
-            if later < self.end:
-                event = _models.inactive(f"inactive-{participant}", self._at(later), participant)
-                self._push(later, _EMIT, event)
+            self._push(second + config.churn_days * _DAY, _INACTIVE, participant)
             return
         window = config.invitation_days * _DAY
         count = run.guide_invitations(rng) if guide else run.invitations(rng)
@@ -186,13 +206,12 @@ class _Simulation:
         if run.gift_pack is not None and rng.random() < config.maker_share:
             self._push(second + 1 + _below(rng, config.maker_days * _DAY), _GIFT, participant)
 
-    def _team(self, second: int, number: int) -> Iterator[Event]:
+    def _team(self, second: int, at: datetime, number: int) -> Iterator[Event]:
         """A mature team arrives: its tree joins, then its root moves under a guide."""
         rng, run = self.rng, self.run
         size = min(run.team_size(rng), self.config.participants_max - self.participants)
         if size < 1:
             return
-        at = self._at(second)
         team: list[str] = []
         for index in range(size):
             participant = self._next_member()
@@ -216,9 +235,15 @@ class _Simulation:
 
     # ------------------------------------------------------------------ orders
 
-    def _order(self, second: int, buyer: str, per_second: float) -> OrderPaid:  # float-ok
+    def _order(
+        self,
+        second: int,
+        at: datetime,
+        buyer: str,
+        per_second: float,  # float-ok: a rate
+    ) -> OrderPaid:
         """A purchase: a basket from the catalogue, maybe a coupon; then what follows."""
-        rng, run = self.rng, self.run
+        rng, run, known = self.rng, self.run, self.items
         self.orders += 1
         order_id = f"o{self.orders}"
         items: list[OrderItem] = []
@@ -227,7 +252,8 @@ class _Simulation:
             product = run.pick_product(rng)
             quantity = run.quantity(rng)
             goods += run.products[product][3] * quantity
-            items.append(self._item(index, product, quantity))
+            item = known.get((index, product, quantity))  # items are frozen: shared
+            items.append(self._item(index, product, quantity) if item is None else item)
         coupons = ZERO
         if run.coupons and rng.random() < self.config.coupon_share:
             for spend, amount in run.coupons:
@@ -235,65 +261,46 @@ class _Simulation:
                     coupons = amount
                     break
         event = _models.paid(
-            f"pay-{order_id}",
-            self.start + timedelta(0, second),
-            order_id,
-            buyer,
-            run.currency,
-            tuple(items),
-            coupons,
+            f"pay-{order_id}", at, order_id, buyer, run.currency, tuple(items), coupons
         )
         self._after_payment(second, order_id, items)
-        self._push(second + 1 + int(rng.expovariate(per_second)), _ORDER, buyer, per_second)
+        # The next purchase: rng.expovariate(per_second) inlined, the very same draw.
+        wait = int(-log(1.0 - rng.random()) / per_second)  # float-ok: a wait, not money
+        self._push(second + 1 + wait, _ORDER, buyer, per_second)
         return event
 
-    def _gift_pack(self, second: int, buyer: str) -> OrderPaid:
+    def _gift_pack(self, second: int, at: datetime, buyer: str) -> OrderPaid:
         """A member buys the gift pack; the book makes them a maker from then on."""
         run = self.run
         assert run.gift_pack is not None  # _GIFT is scheduled only with a gift pack
         self.orders += 1
         order_id = f"o{self.orders}"
         event = _models.paid(
-            f"pay-{order_id}",
-            self._at(second),
-            order_id,
-            buyer,
-            run.currency,
-            (run.gift_pack,),
-            ZERO,
+            f"pay-{order_id}", at, order_id, buyer, run.currency, (run.gift_pack,), ZERO
         )
         self._complete(second, order_id)
         return event
 
     def _item(self, index: int, product: int, quantity: int) -> OrderItem:
-        """A validated item, shared by every order with the same line (items are frozen)."""
-        key = (index, product, quantity)
-        item = self.items.get(key)
-        if item is None:
-            sku, price, category, _ = self.run.products[product]
-            item = OrderItem(
-                item_id=str(index), sku=sku, category=category, quantity=quantity, unit_price=price
-            )
-            self.items[key] = item
+        """A validated item for a new line, kept: orders with the same line share it."""
+        sku, price, category, _ = self.run.products[product]
+        item = OrderItem(
+            item_id=str(index), sku=sku, category=category, quantity=quantity, unit_price=price
+        )
+        self.items[index, product, quantity] = item
         return item
 
     def _after_payment(self, second: int, order_id: str, items: list[OrderItem]) -> None:
         """Cancelled before delivery, or completed and maybe refunded afterwards."""
         rng, config = self.rng, self.config
         if rng.random() < config.cancel_share:
-            later = second + 60 + _below(rng, _DAY)
-            if later < self.end:
-                cancelled = _models.cancelled(f"cancel-{order_id}", self._at(later), order_id)
-                self._push(later, _EMIT, cancelled)
+            self._push(second + 60 + _below(rng, _DAY), _CANCEL, order_id)
             return
         completed = self._complete(second, order_id)
         if rng.random() < config.refund_share:
             later = completed + 1 + _below(rng, config.refund_days * _DAY)
             if later < self.end:
-                refunded = _models.refunded(
-                    f"refund-{order_id}", self._at(later), order_id, self._refunded_items(items)
-                )
-                self._push(later, _EMIT, refunded)
+                self._push(later, _REFUND, order_id, self._refunded_items(items))
 
     def _complete(self, second: int, order_id: str) -> int:
         """Schedule the order's completion after delivery; return its second."""
@@ -301,9 +308,7 @@ class _Simulation:
         days = self.run.delivery_days(rng)
         # float-ok: _below(rng, 3_600) inlined, a uniform draw of a second, not money.
         completed = second + days * _DAY + 1 + int(rng.random() * 3_600)
-        if completed < self.end:
-            at = self.start + timedelta(0, completed)
-            self._push(completed, _EMIT, _models.completed(f"complete-{order_id}", at, order_id))
+        self._push(completed, _COMPLETE, order_id)
         return completed
 
     def _refunded_items(self, items: list[OrderItem]) -> tuple[RefundedItem, ...]:

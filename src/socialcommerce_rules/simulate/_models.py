@@ -32,9 +32,12 @@ from ..money import ZERO
 from ..orders import Order, OrderItem
 
 _M = TypeVar("_M", bound=BaseModel)
-_set = object.__setattr__
-# The three slots every model has besides its ``__dict__``, set through their
-# descriptors (as ``object.__setattr__`` does, without looking them up by name).
+# The models define no ``__new__`` of their own: ``cls.__new__`` is ``object.__new__``,
+# called here without looking it up on the class (through pydantic's metaclass).
+_new = object.__new__
+# The four slots of every model, set through their descriptors (as
+# ``object.__setattr__`` does, without looking them up by name).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -52,8 +55,8 @@ _STATUS = {"event_id", "at", "participant", "active"}
 
 def _trusted(cls: type[_M], values: dict[str, Any], given: set[str]) -> _M:
     """``cls`` holding ``values`` (every field, in order), as ``model_construct`` makes it."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", values)
+    model: _M = _new(cls)
+    _set_dict(model, values)
     _set_fields_set(model, given)
     _set_extra(model, None)
     _set_private(model, None)
