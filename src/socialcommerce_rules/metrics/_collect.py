@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timezone, tzinfo
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 from ..book import Book
 from ..engine import Evaluation, PayoutLine, evaluate_invite
@@ -64,6 +64,9 @@ _subtract = EXACT_CONTEXT.subtract
 _scaleb = Decimal.scaleb
 _REVERSALS = (OrderRefunded, OrderCancelled)
 _new = tuple.__new__  # builds a NamedTuple from a tuple without its Python-level __new__
+
+# What the collector does with an event once the book applied it, by its class.
+_PAID, _REVERSAL, _JOIN, _OTHER = range(4)
 
 # A slice key: unit, rule, level, role, month, trigger.
 CellKey = tuple[str, str, int, str, str, str]
@@ -149,6 +152,17 @@ class Returned:
         self.cancelled = False
 
 
+def _action(event: Event) -> int:
+    """What the collector does with events of ``event``'s class once applied."""
+    if isinstance(event, OrderPaid):
+        return _PAID
+    if isinstance(event, _REVERSALS):
+        return _REVERSAL
+    if isinstance(event, ParticipantJoined):
+        return _JOIN
+    return _OTHER
+
+
 def plan_facts(plans: Plan | PlanSet) -> tuple[dict[int, PlanFacts], str, Decimal]:
     """Facts per version, the currency, and the finest quantum of the versions.
 
@@ -202,6 +216,7 @@ class Collector:
         self.kinds: dict[tuple[Any, ...], OrderKind] = {}
         self.gift_orders: list[str] = []  # orders with gift packs
         self._role_patterns: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._actions: dict[type, int] = {}  # event class -> _PAID, _REVERSAL...
         # The month last named: [start, end) in the time zone, its name, and the
         # fixed offset of the time that named it, if any, with [start, end) in it.
         self._month_span: (
@@ -212,44 +227,57 @@ class Collector:
 
     def feed(self, events: Iterable[Event]) -> None:
         """Apply every event; a refused event is counted, never raised."""
-        for event in events:
-            self.feed_one(event)
+        # One loop with its lookups hoisted: it runs once per event of long streams.
+        # Events are told apart by class, looked up once per class (``isinstance``
+        # on pydantic models costs more than the dictionary).
+        book = self.book
+        apply, order_lines = book.apply, book.order_lines
+        orders, refused, actions = self.orders, self.refused, self._actions
+        last_at = self.last_at
+        try:
+            for event in events:
+                action = actions.get(type(event))
+                if action is None:
+                    action = actions[type(event)] = _action(event)
+                record = before = None
+                if action == _REVERSAL:
+                    order_id = cast("OrderRefunded | OrderCancelled", event).order_id
+                    record = orders.get(order_id)
+                    if record is not None:
+                        before = order_lines(order_id)
+                try:
+                    outcome = apply(event)
+                except InternalInvariantError:
+                    raise
+                except SocialCommerceError as error:
+                    refused[error.code] += 1
+                    continue
+                status = outcome.status
+                if status == "duplicate":
+                    self.duplicate += 1
+                    continue
+                at = event.at
+                if last_at is None or at > last_at:
+                    last_at = at
+                if status == "unchanged":
+                    self.unchanged += 1
+                    continue
+                self.applied += 1
+                if action == _PAID:
+                    evaluation = outcome.evaluation
+                    assert evaluation is not None
+                    self._paid(cast(OrderPaid, event), evaluation)
+                elif record is not None:
+                    assert before is not None
+                    self._reversed(cast("OrderRefunded | OrderCancelled", event), record, before)
+                elif action == _JOIN and cast(ParticipantJoined, event).inviter is not None:
+                    self._invited(cast(ParticipantJoined, event))
+        finally:
+            self.last_at = last_at
 
     def feed_one(self, event: Event) -> None:
         """Apply one event and gather what it changed."""
-        record = None
-        before = None
-        if isinstance(event, _REVERSALS):
-            record = self.orders.get(event.order_id)
-            if record is not None:
-                before = self.book.order_lines(event.order_id)
-        try:
-            outcome = self.book.apply(event)
-        except InternalInvariantError:
-            raise
-        except SocialCommerceError as error:
-            self.refused[error.code] += 1
-            return
-        status = outcome.status
-        if status == "duplicate":
-            self.duplicate += 1
-            return
-        at, last_at = event.at, self.last_at
-        if last_at is None or at > last_at:
-            self.last_at = at
-        if status == "unchanged":
-            self.unchanged += 1
-            return
-        self.applied += 1
-        if isinstance(event, OrderPaid):
-            assert outcome.evaluation is not None
-            self._paid(event, outcome.evaluation)
-        elif record is not None:
-            assert isinstance(event, _REVERSALS)
-            assert before is not None
-            self._reversed(event, record, before)
-        elif isinstance(event, ParticipantJoined) and event.inviter is not None:
-            self._invited(event)
+        self.feed((event,))
 
     def _month(self, at: datetime) -> str:
         """``"YYYY-MM"`` of ``at`` in the time zone (the last month's span is kept)."""
@@ -285,22 +313,27 @@ class Collector:
         return int(amount.scaleb(self.places, EXACT_CONTEXT))
 
     def _paid(self, event: OrderPaid, evaluation: Evaluation) -> None:
-        order = event.order
         facts = self.facts[evaluation.plan_version]
-        month = self._month(order.paid_at)
-        places = self.places
+        month = self._month(evaluation.paid_at)
+        # The goods paid: each item's price times quantity less its own discount,
+        # less the order's coupons, vouchers and points redemption.  The engine
+        # refuses amounts finer than the quantum, so the sum is exact and turns into
+        # quanta once.  The evaluation's items say it at less cost than the order's.
         gift_skus = facts.gift_skus
         gift_items: tuple[str, ...] = ()
-        goods_q = 0
-        for item in order.items:
-            goods_q += int(_scaleb(item.unit_price, places, EXACT_CONTEXT)) * item.quantity
+        goods = ZERO
+        for item in evaluation.items:
+            goods = _add(goods, item.gross) if goods else item.gross
             if item.discount:
-                goods_q -= int(_scaleb(item.discount, places, EXACT_CONTEXT))
+                goods = _subtract(goods, item.discount)
             if item.sku in gift_skus:
                 gift_items += (item.item_id,)
-        for deduction in (order.coupons, order.vouchers, order.points_redemption):
-            if deduction:
-                goods_q -= int(_scaleb(deduction, places, EXACT_CONTEXT))
+        order = event.order
+        if order.coupons or order.vouchers or order.points_redemption:
+            for deduction in (order.coupons, order.vouchers, order.points_redemption):
+                if deduction:
+                    goods = _subtract(goods, deduction)
+        goods_q = int(_scaleb(goods, self.places, EXACT_CONTEXT))
         lines = evaluation.lines
         # What the buyer's purchases trigger: own purchases if their role may earn
         # money at payment (read from a level-0 line when there is one).
@@ -325,9 +358,10 @@ class Collector:
         kind.orders += 1
         kind.goods_q += goods_q
         self.gmv_q += goods_q
-        self.orders[order.order_id] = _new(OrderRecord, (kind, order.buyer, goods_q, order.items))
+        order_id = evaluation.order_id
+        self.orders[order_id] = _new(OrderRecord, (kind, evaluation.buyer, goods_q, order.items))
         if gift_items:
-            self.gift_orders.append(order.order_id)
+            self.gift_orders.append(order_id)
 
     def _credit_lines(
         self,
@@ -414,8 +448,7 @@ class Collector:
                 quantities[item.item_id] = quantities.get(item.item_id, 0) + item.quantity
             if event.amount is not None:
                 returned.amount_q += self._quanta(event.amount)
-            kept = sum(kept_items(record, returned, self.places), Fraction(0))
-            refunded_q = min(record.goods_q, round(record.goods_q - kept + returned.amount_q))
+            refunded_q = min(record.goods_q, _refunded_goods(record, returned, self.places))
         delta = refunded_q - returned.refunded_q
         returned.refunded_q = refunded_q
         self.refunded_q += delta
@@ -442,17 +475,56 @@ class Collector:
             )
 
 
+def _item_nets(record: OrderRecord, places: int) -> list[int]:
+    """Each item's amount after its own discount, in quanta."""
+    return [
+        int(item.unit_price.scaleb(places, EXACT_CONTEXT)) * item.quantity
+        - int(item.discount.scaleb(places, EXACT_CONTEXT))
+        for item in record.items
+    ]
+
+
+def _refunded_goods(record: OrderRecord, returned: Returned, places: int) -> int:
+    """The goods a refunded order gave back, in quanta, rounded half-even: what
+    the units refunded were paid (as :func:`kept_items` shares it out), plus the
+    refunds by amount.
+
+    The goods paid less the shares kept is ``goods * S / total``, with ``S`` the
+    sum over items of ``net * refunded / quantity``; it is summed here as one
+    integer fraction, which rounds as the sum of the shares would.
+    """
+    goods_q = record.goods_q
+    nets = _item_nets(record, places)
+    total = sum(nets)
+    refunded = returned.quantities or {}
+    if not total or returned.cancelled:
+        return goods_q + returned.amount_q  # nothing kept
+    numerator, denominator = 0, 1  # S, unreduced
+    for item, net in zip(record.items, nets, strict=True):
+        units = refunded.get(item.item_id, 0)
+        if units:
+            quantity = item.quantity
+            numerator = numerator * quantity + net * units * denominator
+            denominator *= quantity
+    numerator = goods_q * numerator + returned.amount_q * total * denominator
+    denominator *= total
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    # Half-even, as round() of a Fraction.
+    floor, remainder = divmod(numerator, denominator)
+    twice = remainder * 2
+    if twice > denominator or (twice == denominator and floor % 2):
+        return floor + 1
+    return floor
+
+
 def kept_items(record: OrderRecord, returned: Returned | None, places: int) -> list[Fraction]:
     """Each item's share of the goods paid for the units still kept, in quanta.
 
     Items share the order's coupons, vouchers and points redemption in proportion
     to their amounts (as the book does); refunds by amount are not deducted here.
     """
-    nets = [
-        int(item.unit_price.scaleb(places, EXACT_CONTEXT)) * item.quantity
-        - int(item.discount.scaleb(places, EXACT_CONTEXT))
-        for item in record.items
-    ]
+    nets = _item_nets(record, places)
     total = sum(nets)
     if not total or (returned is not None and returned.cancelled):
         return [Fraction(0) for _ in record.items]
