@@ -35,7 +35,15 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from ._compiled import compiled
 from ._time import EPOCH, format_instant, to_instant
-from .engine import Evaluation, PayoutLine, _evaluate, _Frozen, _reevaluate, evaluate_invite
+from .engine import (
+    Evaluation,
+    InviteAward,
+    PayoutLine,
+    _evaluate,
+    _Frozen,
+    _reevaluate,
+    evaluate_invite,
+)
 from .errors import (
     EventConflictError,
     EventError,
@@ -136,6 +144,11 @@ class Outcome(NamedTuple):
         entries: the ledger entries the event recorded.
         message: one sentence saying what happened.
         evaluation: for an ``order_paid`` event, the order's evaluation.
+        award: for a ``participant_joined`` event with an inviter, the invite
+            points the plan awards for it (its lines may be empty).
+
+    Like ``evaluation``, ``award`` is given when the event is applied, not when
+    a redelivery returns the first outcome again.
     """
 
     event_id: str
@@ -143,6 +156,7 @@ class Outcome(NamedTuple):
     entries: tuple[Entry, ...]
     message: str
     evaluation: Evaluation | None = None
+    award: InviteAward | None = None
 
 
 _LineKey = tuple[str, str | None, str, int]  # rule, item, beneficiary, level
@@ -568,7 +582,11 @@ class Book:
         elif self._store is None:
             # The event itself is kept: a redelivery is compared with it then.
             self._entries.extend(outcome.entries)
-            kept = outcome if outcome.evaluation is None else outcome._replace(evaluation=None)
+            kept = (
+                outcome
+                if outcome.evaluation is None and outcome.award is None
+                else outcome._replace(evaluation=None, award=None)
+            )
             self._seen[event.event_id] = (None, event, kept)
         else:
             # Only a fingerprint is kept; the event and its entries are in the store.
@@ -690,6 +708,7 @@ class Book:
             store=event.store,
         )
         entries: list[Entry] = []
+        award: InviteAward | None = None
         if event.inviter is not None:
             try:
                 award = evaluate_invite(self._plans, self._graph, event.participant)
@@ -720,7 +739,7 @@ class Book:
                         )
                     )
         message = f"{event.participant} joined as {event.role}."
-        return _new(Outcome, (event.event_id, "applied", tuple(entries), message, None))
+        return _new(Outcome, (event.event_id, "applied", tuple(entries), message, None, award))
 
     def _graph_change(self, event: Event) -> Outcome:
         graph = self._graph
@@ -838,7 +857,7 @@ class Book:
             f"Order {order_id} paid: {evaluation.paid!s} {evaluation.currency} "
             f"in {len(payout_lines)} lines, pending."
         )
-        return _new(Outcome, (event_id, "applied", entries, message, evaluation))
+        return _new(Outcome, (event_id, "applied", entries, message, evaluation, None))
 
     def _order(self, event: OrderCompleted | OrderRefunded | OrderCancelled) -> _OrderState:
         state = self._orders.get(event.order_id)
@@ -893,7 +912,7 @@ class Book:
         else:
             bisect.insort(held, entry)
         message = f"Order {event.order_id} completed; held until {self._instant_text(release)}."
-        return _new(Outcome, (event.event_id, "applied", entries, message, None))
+        return _new(Outcome, (event.event_id, "applied", entries, message, None, None))
 
     def _settlement(self, event: SettlementRun) -> Outcome:
         instant = to_instant(event.at)

@@ -653,6 +653,25 @@ def test_invite_points_are_available_at_once() -> None:
     assert paid.message == "guide-li paid 50 points."
 
 
+@pytest.mark.parametrize("history", [True, False])
+def test_a_join_outcome_carries_the_invite_award_once(history: bool) -> None:
+    """The outcome of a join with an inviter carries the award the book posted (or, in a
+    book without entries, credited); a join without one, and a redelivery, carry none."""
+    book = Book(GIFT_PLAN, history=history, entries=history)
+    guide, member = GIFT_TREE
+    assert book.apply(guide).award is None
+    outcome = book.apply(member)
+    assert outcome.award is not None
+    assert [(line.beneficiary, line.unit, str(line.amount)) for line in outcome.award.lines] == [
+        ("guide-li", "points", "50")
+    ]
+    if history:  # the entry posted says what the award says
+        assert [entry.memo for entry in outcome.entries] == [
+            line.reason for line in outcome.award.lines
+        ]
+    assert book.apply(member).award is None  # a redelivery: the first outcome, no award
+
+
 def _payout(event_id: str, at: str, who: str, amount: str, unit: str | None = None) -> Event:
     data: dict[str, Any] = {"type": "payout_made", "event_id": event_id, "at": at}
     data |= {"participant": who, "amount": amount}

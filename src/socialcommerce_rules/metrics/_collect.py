@@ -22,10 +22,9 @@ from fractions import Fraction
 from typing import Any, Final, NamedTuple, cast
 
 from ..book import Book
-from ..engine import Evaluation, PayoutLine, evaluate_invite
+from ..engine import Evaluation, InviteAward, PayoutLine
 from ..errors import (
     InternalInvariantError,
-    NoPlanInForceError,
     PlanError,
     Problem,
     SocialCommerceError,
@@ -270,8 +269,8 @@ class Collector:
                 elif record is not None:
                     assert before is not None
                     self._reversed(cast("OrderRefunded | OrderCancelled", event), record, before)
-                elif action == _JOIN and cast(ParticipantJoined, event).inviter is not None:
-                    self._invited(cast(ParticipantJoined, event))
+                elif action == _JOIN and outcome.award is not None:
+                    self._invited(event, outcome.award)
         finally:
             self.last_at = last_at
 
@@ -454,13 +453,8 @@ class Collector:
         self.refunded_q += delta
         record.kind.refunded_q += delta
 
-    def _invited(self, event: ParticipantJoined) -> None:
-        """Slice the invite points a join awarded, as the book does: what the plan in
-        force at the join awards (the engine says by which rule), or nothing."""
-        try:
-            award = evaluate_invite(self.plans, self.book.graph, event.participant)
-        except NoPlanInForceError:
-            return
+    def _invited(self, event: Event, award: InviteAward) -> None:
+        """Slice the invite points a join awarded (the book says by which rule)."""
         month = self._month(event.at)
         for line in award.lines:
             key = (line.unit, line.rule_id, line.level, line.role, month, RECRUITMENT)
