@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -674,21 +674,15 @@ class Book:
 
     def _dispatch(self, event: Event) -> Outcome:
         try:
-            if isinstance(event, OrderPaid):
-                return self._order_paid(event)
-            if isinstance(event, OrderCompleted):
-                return self._order_completed(event)
-            if isinstance(event, OrderRefunded):
-                return self._order_refunded(event)
-            if isinstance(event, OrderCancelled):
-                return self._order_cancelled(event)
-            if isinstance(event, SettlementRun):
-                return self._settlement(event)
-            if isinstance(event, PayoutMade):
-                return self._payout(event)
-            if isinstance(event, ParticipantJoined):
-                return self._joined(event)
-            return self._graph_change(event)
+            # By the event's type: a failing isinstance test on a model class costs
+            # more than the lookup, and most events would fail several.
+            handle = _HANDLERS.get(type(event))
+            if handle is None:  # a subclass of an event type
+                handle = next(
+                    (found for kind, found in _HANDLERS.items() if isinstance(event, kind)),
+                    Book._graph_change,
+                )
+            return handle(self, event)
         except (UnknownParticipantError, NoPlanInForceError) as error:
             # A participant or plan version that has not arrived yet: retriable.
             raise EventNotReadyError(
@@ -1316,6 +1310,25 @@ def _accruals(event: Event, order_id: str, lines: Sequence[PayoutLine]) -> tuple
         )
         for index, line in enumerate(lines)
     )
+
+
+# How a book applies each type of event.
+_HANDLERS: Mapping[type, Callable[[Book, Any], Outcome]] = MappingProxyType(
+    {
+        OrderPaid: Book._order_paid,
+        OrderCompleted: Book._order_completed,
+        OrderRefunded: Book._order_refunded,
+        OrderCancelled: Book._order_cancelled,
+        SettlementRun: Book._settlement,
+        PayoutMade: Book._payout,
+        ParticipantJoined: Book._joined,
+        RoleChanged: Book._graph_change,
+        ParticipantStatusChanged: Book._graph_change,
+        BindingChanged: Book._graph_change,
+        GuideLeft: Book._graph_change,
+        TeamTransplanted: Book._graph_change,
+    }
+)
 
 
 def _keeps_pack(state: _OrderState, role: str) -> bool:
