@@ -38,6 +38,8 @@ def format_instant(instant: int) -> str:
 def utc_text(when: datetime) -> str:
     """``format_instant(to_instant(when))`` for an aware datetime, computed directly."""
     offset = when.utcoffset()
-    if offset is None:
-        raise ValueError(f"{when.isoformat()} has no time zone")
+    if not offset:
+        if offset is None:
+            raise ValueError(f"{when.isoformat()} has no time zone")
+        return when.isoformat()[:-6] + "Z"  # in UTC already: "+00:00" becomes "Z"
     return f"{(when.replace(tzinfo=None) - offset).isoformat()}Z"
