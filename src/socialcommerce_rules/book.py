@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, cast
 
 from ._compiled import compiled
 from ._time import EPOCH, format_instant, to_instant
@@ -189,23 +189,6 @@ class _KeptOrder(NamedTuple):
     vouchers: Decimal
     points_redemption: Decimal
     shipping: Decimal
-
-    def rebuilt(self, items: Iterable[_KeptItem] | None = None) -> Order:
-        """The order again (with other ``items``), its values as validated then."""
-        build = OrderItem.model_construct
-        return Order.model_construct(
-            order_id=self.order_id,
-            buyer=self.buyer,
-            paid_at=self.paid_at,
-            currency=self.currency,
-            items=tuple(
-                build(**item._asdict()) for item in (self.items if items is None else items)
-            ),
-            coupons=self.coupons,
-            vouchers=self.vouchers,
-            points_redemption=self.points_redemption,
-            shipping=self.shipping,
-        )
 
 
 def _kept(order: Order) -> _KeptOrder:
@@ -1087,17 +1070,16 @@ class Book:
         # Money refunded earlier is part of what the buyer gets back when the last
         # units come back: returning every unit is always possible.
         returning_all = every_unit and event.amount is None
-        if not returning_all and amount_q > _kept_goods(state, quantities, c.places):
+        kept_goods = _kept_goods(state, quantities, c.places)
+        if not returning_all and amount_q > kept_goods:
             raise EventError(
                 "event-refund-exceeds-paid",
                 "refunds would add up to more than was paid for the goods",
                 path="amount" if event.amount is not None else "items",
                 event_id=event.event_id,
             )
-        closing = every_unit or bool(
-            amount_q and amount_q >= _kept_goods(state, quantities, c.places)
-        )
-        remaining = self._remaining_lines(state, quantities, amount_q)
+        closing = every_unit or bool(amount_q and amount_q >= kept_goods)
+        remaining = self._remaining_lines(state, quantities, amount_q, kept_goods)
         reverted = self._give_back_upgrade(event, state, None if closing else quantities)
         entries = self._recompute(event, state, remaining, "refunded")
         state.refunded_quantity = quantities
@@ -1113,12 +1095,18 @@ class Book:
     # ------------------------------------------------------------------ helpers
 
     def _remaining_lines(
-        self, state: _OrderState, quantities: dict[str, int], amount_q: int
+        self, state: _OrderState, quantities: dict[str, int], amount_q: int, kept_goods: Fraction
     ) -> dict[_LineKey, Decimal]:
-        """The plan applied to what the buyer keeps, against the chain frozen at payment."""
+        """The plan applied to what the buyer keeps (``kept_goods``: what they paid for
+        the goods in the units kept), against the chain frozen at payment."""
         c = compiled(state.plan)
-        kept_goods = _kept_goods(state, quantities, c.places)
-        share = (kept_goods - amount_q) / kept_goods if kept_goods else Fraction(1)
+        # The share of the goods kept that the refunds by amount leave: (kept - amount)
+        # / kept, or all of it; as a numerator and denominator, in whole numbers.
+        if kept_goods:
+            numerator = kept_goods.numerator - amount_q * kept_goods.denominator
+            denominator = kept_goods.numerator
+        else:
+            numerator = denominator = 1
         order = state.order if isinstance(state.order, _KeptOrder) else _kept(state.order)
         items: list[_KeptItem] = []
         for item, base_q in zip(order.items, state.items_q, strict=True):
@@ -1126,7 +1114,7 @@ class Book:
             if not kept:
                 continue
             # The base of the units kept, less their share of the money refunded.
-            kept_q = int(Fraction(base_q * kept, item.quantity) * share)
+            kept_q = _toward_zero(base_q * kept * numerator, item.quantity * denominator)
             unit_q = max(int(item.unit_price.scaleb(c.places, EXACT_CONTEXT)), -(-kept_q // kept))
             unit_price = EXACT_CONTEXT.multiply(Decimal(unit_q), c.quantum)
             discount = EXACT_CONTEXT.multiply(Decimal(unit_q * kept - kept_q), c.quantum)
@@ -1134,9 +1122,11 @@ class Book:
         if not items:
             return {}
         kept_order = order._replace(
-            coupons=ZERO, vouchers=ZERO, points_redemption=ZERO, shipping=ZERO
-        ).rebuilt(items)
-        evaluation = _reevaluate(state.frozen, kept_order)
+            items=tuple(items), coupons=ZERO, vouchers=ZERO, points_redemption=ZERO, shipping=ZERO
+        )
+        # The engine reads an order's fields only, which a _KeptOrder has, named alike:
+        # no need to build the models again.
+        evaluation = _reevaluate(state.frozen, cast(Order, kept_order))
         return {_key(line): line.amount for line in evaluation.lines}
 
     def _recompute(
@@ -1416,6 +1406,12 @@ def _first_difference(first: Any, second: Any, path: str = "") -> str:
         if len(first) != len(second):
             return f"{path}[{min(len(first), len(second))}]"
     return path
+
+
+def _toward_zero(numerator: int, denominator: int) -> int:
+    """``int(Fraction(numerator, denominator))``: the quotient, rounded toward zero."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator < 0) == (denominator < 0) else -quotient
 
 
 def _kept_goods(state: _OrderState, quantities: dict[str, int], places: int) -> Fraction:
