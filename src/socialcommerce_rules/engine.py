@@ -357,7 +357,10 @@ def _evaluate(
 
 def _reevaluate(frozen: _Frozen, order: Order) -> Evaluation:
     """The lines of ``order`` (the same payment, other amounts) against the plan, chain
-    and roles frozen at payment; without performance owner, store or effects."""
+    and roles frozen at payment; without performance owner, store or effects.
+
+    Only the order's fields are read, never its methods: the book passes a compact
+    copy of the order with the same field names, not a validated model."""
     return _evaluation(frozen, order, None, None, 0, False)[0]
 
 
