@@ -34,10 +34,7 @@ def test_balances_lines_and_outcomes_match_a_book_with_history(stream: Stream) -
             expected.message,
         )
     assert lean.balances() == full.balances()
-    for event in stream.in_order():
-        order_id = getattr(event, "order_id", None)
-        if order_id is not None:
-            assert lean.order_lines(order_id) == full.order_lines(order_id)
+    _assert_same_order_lines(lean, full, stream)
 
 
 @examples(120)
@@ -61,10 +58,7 @@ def test_a_book_without_entries_keeps_the_same_balances_lines_and_outcomes(
             expected.evaluation,
         )
         assert bare.balances() == full.balances()
-    for event in stream.in_order():
-        order_id = getattr(event, "order_id", None)
-        if order_id is not None:
-            assert bare.order_lines(order_id) == full.order_lines(order_id)
+    _assert_same_order_lines(bare, full, stream)
     again = bare.apply(stream.in_order()[0])
     assert (again.status, again.entries) == ("duplicate", ())
     # What may be paid out is kept alike: a payout of more is refused alike.
@@ -197,3 +191,11 @@ def test_a_payment_written_otherwise_is_a_duplicate_and_another_a_conflict(
         with pytest.raises(EventConflictError):
             book.apply(event_from_mapping(other))
     assert book.balances() == before
+
+
+def _assert_same_order_lines(got: Book, expected: Book, stream: Stream) -> None:
+    """Every order the stream names holds the same lines in both books."""
+    for event in stream.in_order():
+        order_id = getattr(event, "order_id", None)
+        if order_id is not None:
+            assert got.order_lines(order_id) == expected.order_lines(order_id)
