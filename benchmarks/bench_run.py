@@ -6,21 +6,28 @@ run every 1,000 events, in causal order), writes them to a temporary ``.jsonl``
 file, then times the ``run`` command in this process and prints events/s, the
 ledger's size and the process's peak memory.  ``--rerun`` also times running
 the same file again (the ledger replayed, every event a duplicate): the cost of
-resuming after an interruption.  One process, one core.
+resuming after an interruption.  ``--parts`` then times the parts of a run one by one
+over the same file, in CPU microseconds per event: reading and validating the lines,
+the book applying them with an in-memory store (and, within it, the canonical JSON of
+each event), and SQLite inserting the rows the run wrote; what remains of the run's
+time is building the rows, the SQLite store's buffers and the command line.  One process, one core.
 
     python benchmarks/bench_run.py --events 100000
     python benchmarks/bench_run.py --events 1000000 --rerun
+    python benchmarks/bench_run.py --events 100000 --parts
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import platform
 import random
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,8 +36,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from socialcommerce_rules.book import Book
+from socialcommerce_rules.errors import EventError
+from socialcommerce_rules.events import Event, event_to_json, read_events
+from socialcommerce_rules.plan import load_plan
+from socialcommerce_rules.store import MemoryStore
+
 PLAN = Path(__file__).with_name("three_level_plan.toml")
 GUIDES = 200
+CHUNK = 1_000  # events per timed chunk in --parts, as often as run freezes what it keeps
 PRICES_CENTS = (990, 1990, 4990, 9990, 15900, 29900)
 SETTLE_EVERY = 1_000
 
@@ -131,12 +145,93 @@ def run_command(arguments: list[str]) -> tuple[float, float, dict[str, Any]]:
     return wall, cpu, json.loads(output.getvalue())
 
 
+def time_parts(events_path: Path, ledger: Path, scratch: Path) -> dict[str, float]:
+    """Seconds of CPU for each part of a run over ``events_path``, timed one by one.
+
+    Events are read in chunks of ``CHUNK``; each chunk is read and validated, put in
+    canonical JSON (which the book does again: it is timed apart to show its share) and
+    applied to a book (with an in-memory store, so that the book keeps what a
+    store-backed book keeps) under separate timers, and what the book
+    built is moved out of the garbage collector's scans after each chunk, as ``run``
+    does.  Then the rows ``run`` wrote to ``ledger`` are inserted again into an empty
+    database of the same schema, ``CHUNK`` events' rows at a time, a transaction
+    every 10,000 events: SQLite's own share, without building the rows.
+    """
+    clock = time.process_time
+    parts = dict.fromkeys(("read", "canonical", "book", "sqlite"), 0.0)
+    book = Book(load_plan(PLAN), store=MemoryStore())
+    lines = read_events(events_path)
+    try:
+        while True:
+            started = clock()
+            chunk: list[Event] = []
+            for _, item in lines:
+                if isinstance(item, EventError):
+                    raise SystemExit(f"a generated line is refused: {item}")
+                chunk.append(item)
+                if len(chunk) == CHUNK:
+                    break
+            parts["read"] += clock() - started
+            if not chunk:
+                break
+            started = clock()
+            for event in chunk:
+                event_to_json(event)
+            parts["canonical"] += clock() - started
+            started = clock()
+            for event in chunk:
+                book.apply(event)
+            parts["book"] += clock() - started
+            gc.freeze()
+    finally:
+        gc.unfreeze()
+    del book
+    source = sqlite3.connect(ledger)
+    target = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        target.execute("PRAGMA journal_mode = WAL")
+        target.execute("PRAGMA synchronous = NORMAL")
+        target.execute("PRAGMA cache_size = -65536")
+        for (statement,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        ):
+            target.execute(statement)
+        (count,) = source.execute("SELECT count(*) FROM events").fetchone()
+        for first in range(1, count + 1, CHUNK):
+            last = first + CHUNK - 1
+            events = source.execute(
+                "SELECT * FROM events WHERE seq BETWEEN ? AND ?", (first, last)
+            ).fetchall()
+            entries = source.execute(
+                "SELECT * FROM entries WHERE event_seq BETWEEN ? AND ?", (first, last)
+            ).fetchall()
+            started = clock()
+            if (first - 1) % 10_000 == 0:
+                target.execute("BEGIN")
+            target.executemany(f"INSERT INTO events VALUES ({_marks(events)})", events)
+            target.executemany(f"INSERT INTO entries VALUES ({_marks(entries)})", entries)
+            if last % 10_000 == 0 or last >= count:
+                target.execute("COMMIT")
+            parts["sqlite"] += clock() - started
+    finally:
+        source.close()
+        target.close()
+    return parts
+
+
+def _marks(rows: list[Any]) -> str:
+    return ", ".join("?" * (len(rows[0]) if rows else 1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--commit-every", type=int, default=10_000)
     parser.add_argument("--rerun", action="store_true", help="also time a second run")
+    parser.add_argument(
+        "--parts", action="store_true", help="then time the parts of a run one by one"
+    )
     parser.add_argument("--generate-only", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.generate_only is not None:
@@ -201,6 +296,25 @@ def main() -> int:
                 f"{read / cpu:,.0f} events/CPU-s: ledger replayed, "
                 f"{summary['duplicate']:,} duplicates)"
             )
+        if options.parts:
+            parts = time_parts(events, db, Path(directory) / "again.sqlite")
+            print(
+                f"parts         {'':>12}  (CPU microseconds per event; the run: "
+                f"{cpu / read * 1e6:.1f})"
+            )
+            rows = [
+                ("read", parts["read"], "reading and validating the lines"),
+                ("book", parts["book"], "the book applying them, with an in-memory store"),
+                ("canonical", parts["canonical"], "  of which the canonical JSON of each event"),
+                ("sqlite", parts["sqlite"], "SQLite inserting the rows the run wrote"),
+                (
+                    "rest",
+                    cpu - parts["read"] - parts["book"] - parts["sqlite"],
+                    "building the rows, the SQLite store's buffers, the command line",
+                ),
+            ]
+            for key, seconds, name in rows:
+                print(f"  {key:<11} {seconds / read * 1e6:>12.1f}  {name}")
     return 0
 
 
