@@ -290,11 +290,12 @@ def main() -> int:
         print(f"ledger        {size_mb:>12,.0f} MB on disk")
         print(f"peak memory   {peak_mb:>12,.0f} MB")
         if options.rerun:
-            seconds, cpu, summary = run_command(arguments)
+            # Named apart: --parts below compares its parts with the first run.
+            again_seconds, again_cpu, again = run_command(arguments)
             print(
-                f"rerun         {read / seconds:>12,.0f} events/s  ({seconds:.1f} s, "
-                f"{read / cpu:,.0f} events/CPU-s: ledger replayed, "
-                f"{summary['duplicate']:,} duplicates)"
+                f"rerun         {read / again_seconds:>12,.0f} events/s  "
+                f"({again_seconds:.1f} s, {read / again_cpu:,.0f} events/CPU-s: ledger "
+                f"replayed, {again['duplicate']:,} duplicates)"
             )
         if options.parts:
             parts = time_parts(events, db, Path(directory) / "again.sqlite")
